@@ -1,0 +1,183 @@
+"""Replay speed of one streamed answer: typed cassette vs plain vcrpy vs the floor.
+
+Records a 500-chunk chat completion stream from a local server once with
+plain vcrpy (raw string body) and once with llm-cassettes (typed events), then
+times, in a fresh process per variant, opening the cassette and consuming the
+stream through the real openai SDK:
+
+  typed  llm_cassettes.use_cassette on the typed cassette
+  vcrpy  vcr.use_cassette on the plain vcrpy cassette
+  floor  the plain YAML loaded with yaml.CSafeLoader, served by httpx2.MockTransport
+
+Goal: typed <= 1.15x vcrpy. Run: python benchmarks/bench_stream.py [--chunks 500]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+MESSAGES = [{"role": "user", "content": "Tell me a long story."}]
+
+
+def _server(chunks: int) -> ThreadingHTTPServer:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+        def do_POST(self) -> None:  # noqa: N802
+            self.rfile.read(int(self.headers.get("content-length", 0)))
+            self.send_response(200)
+            self.send_header("content-type", "text/event-stream")
+            self.send_header("transfer-encoding", "chunked")
+            self.end_headers()
+
+            def send(payload: str) -> None:
+                data = f"data: {payload}\n\n".encode()
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
+
+            for i in range(chunks):
+                chunk = {
+                    "id": "chatcmpl-bench0001",
+                    "object": "chat.completion.chunk",
+                    "created": 1700000000,
+                    "model": "gpt-4o-2024-08-06",
+                    "system_fingerprint": "fp_bench",
+                    "choices": [
+                        {
+                            "index": 0,
+                            "delta": {"content": f" word{i}"} if i else {"role": "assistant"},
+                            "logprobs": None,
+                            "finish_reason": None,
+                        }
+                    ],
+                }
+                send(json.dumps(chunk))
+            send("[DONE]")
+            self.wfile.write(b"0\r\n\r\n")
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+def record(workdir: Path, chunks: int) -> None:
+    import openai
+    import vcr
+
+    from llm_cassettes import use_cassette
+
+    server = _server(chunks)
+    client = openai.OpenAI(
+        base_url=f"http://127.0.0.1:{server.server_address[1]}/v1", api_key="sk-x", max_retries=0
+    )
+    for name, cassette in [
+        ("plain.yaml", vcr.VCR().use_cassette(str(workdir / "plain.yaml"))),
+        ("typed.yaml", use_cassette(workdir / "typed.yaml")),
+    ]:
+        with cassette:
+            for _ in client.chat.completions.create(
+                model="gpt-4o", messages=MESSAGES, stream=True
+            ):
+                pass
+    server.shutdown()
+    server.server_close()
+    (workdir / "base_url").write_text(str(client.base_url))
+
+
+def run_variant(variant: str, workdir: Path, repeat: int) -> list[float]:
+    import openai
+
+    def consume(client: openai.OpenAI) -> int:
+        stream = client.chat.completions.create(model="gpt-4o", messages=MESSAGES, stream=True)
+        return sum(1 for _ in stream)
+
+    times = []
+    base_url = (workdir / "base_url").read_text()  # its server is stopped: replay is offline
+    for _ in range(repeat):
+        start = time.perf_counter()
+        if variant == "typed":
+            from llm_cassettes import serializer, use_cassette
+
+            serializer._VALID.clear()  # every test loads a cassette once: no warm cache
+            with use_cassette(workdir / "typed.yaml", record_mode="none"):
+                n = consume(openai.OpenAI(base_url=base_url, api_key="sk-x", max_retries=0))
+        elif variant == "vcrpy":
+            import vcr
+
+            with vcr.VCR(record_mode="none").use_cassette(str(workdir / "plain.yaml")):
+                n = consume(openai.OpenAI(base_url=base_url, api_key="sk-x", max_retries=0))
+        else:
+            import httpx2
+            import yaml
+
+            with open(workdir / "plain.yaml", encoding="utf-8") as handle:
+                data = yaml.load(handle, Loader=yaml.CSafeLoader)  # noqa: S506
+            responses = iter(item["response"] for item in data["interactions"])
+
+            def handler(request: httpx2.Request) -> httpx2.Response:
+                stored = next(responses)
+                headers = [(k, v) for k, vs in stored["headers"].items() for v in vs]
+                body = stored["body"]["string"]
+                return httpx2.Response(
+                    stored["status"]["code"],
+                    headers=headers,
+                    content=body.encode() if isinstance(body, str) else body,
+                )
+
+            http_client = httpx2.Client(transport=httpx2.MockTransport(handler))
+            n = consume(
+                openai.OpenAI(
+                    base_url=base_url, api_key="sk-x", max_retries=0, http_client=http_client
+                )
+            )
+        times.append(time.perf_counter() - start)
+        assert n > 0
+    return times
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--chunks", type=int, default=500)
+    parser.add_argument("--repeat", type=int, default=15)
+    parser.add_argument("--variant", help=argparse.SUPPRESS)
+    parser.add_argument("--workdir", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.variant:
+        times = run_variant(args.variant, Path(args.workdir), args.repeat)
+        print(json.dumps(times))
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        workdir = Path(tmp)
+        record(workdir, args.chunks)
+        results = {}
+        for variant in ("typed", "vcrpy", "floor"):
+            out = subprocess.run(
+                [sys.executable, __file__, "--variant", variant, "--workdir", tmp,
+                 "--repeat", str(args.repeat)],
+                check=True, capture_output=True, text=True, env={**os.environ},
+            ).stdout
+            results[variant] = statistics.median(json.loads(out.strip().splitlines()[-1]))
+        sizes = {name: (workdir / f"{name}.yaml").stat().st_size for name in ("typed", "plain")}
+    print(f"stream of {args.chunks} chunks, median of {args.repeat} replays, each variant in its own process")
+    for variant, seconds in results.items():
+        print(f"  {variant:6s} {seconds * 1000:8.2f} ms")
+    print(f"  typed / vcrpy = {results['typed'] / results['vcrpy']:.3f}  (goal <= 1.15)")
+    print(f"  typed / floor = {results['typed'] / results['floor']:.3f}")
+    print(f"  vcrpy / floor = {results['vcrpy'] / results['floor']:.3f}")
+    print(f"  cassette size: typed {sizes['typed'] / 1024:.1f} KiB, plain vcrpy {sizes['plain'] / 1024:.1f} KiB")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,74 @@
+"""Server-sent events: split a recorded body into events and write them back.
+
+Parsing follows the WHATWG event-stream rules that SDK decoders implement.
+Comments carry no event and are dropped; everything a client can observe
+(``event``, ``data``, ``id``, ``retry``, and the order) is kept.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+_LINES = re.compile(r"\r\n|\r|\n")
+_FIELDS = ("event", "id", "retry")
+
+
+def parse(text: str) -> list[dict[str, Any]] | None:
+    """Events of an SSE body as dicts, or None if it does not look like SSE.
+
+    Each event has ``data`` (lines joined with ``\\n``; absent when the block had
+    no data line) and ``event`` / ``id`` / ``retry`` where present. A final block
+    with no terminating blank line is kept with ``unterminated: True`` so
+    nothing the client saw is lost.
+    """
+    events: list[dict[str, Any]] = []
+    current: dict[str, Any] = {}
+    data: list[str] | None = None
+    seen_field = False
+    lines = _LINES.split(text)
+    ends_blank = text.endswith(("\n", "\r"))
+    if ends_blank:
+        lines.pop()  # the split leaves an empty string after the final newline
+    for line in lines:
+        if not line:
+            if current or data is not None:
+                if data is not None:
+                    current["data"] = "\n".join(data)
+                events.append(current)
+            current, data = {}, None
+            continue
+        if line.startswith(":"):
+            continue
+        name, colon, value = line.partition(":")
+        if colon and value.startswith(" "):
+            value = value[1:]
+        if name == "data":
+            data = [] if data is None else data
+            data.append(value)
+        elif name in _FIELDS and name not in current:
+            current[name] = value
+        else:
+            return None  # unknown or repeated field: keep the body raw rather than guess
+        seen_field = True
+    if current or data is not None:
+        if data is not None:
+            current["data"] = "\n".join(data)
+        current["unterminated"] = True
+        events.append(current)
+    return events if seen_field else None
+
+
+def encode(events: list[dict[str, Any]]) -> str:
+    """The wire form of events produced by :func:`parse` (data already a string)."""
+    out: list[str] = []
+    for event in events:
+        for name in _FIELDS:
+            if name in event:
+                out.append(f"{name}: {event[name]}\n")
+        if "data" in event:
+            for line in event["data"].split("\n"):
+                out.append(f"data: {line}\n")
+        if not event.get("unterminated"):
+            out.append("\n")
+    return "".join(out)

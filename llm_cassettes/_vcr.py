@@ -1,0 +1,190 @@
+"""vcrpy with this library's defaults: the serializer, persister and scrubbing hooks.
+
+:class:`LLMVCR` is a small documented subclass of :class:`vcr.VCR`. It reads
+this library's options out of the ``use_cassette`` keyword arguments (so they
+work in ``vcr_config`` and in the ``vcr`` marker), builds the serializer for
+that cassette, and composes the scrubbing hooks *after* the user's own, so a
+user's ``before_record_request`` cannot switch scrubbing off by accident.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from vcr import VCR
+from vcr.request import Request
+
+from .persister import CassettePersister
+from .scrub import SECRET_JSON_KEYS, REDACTED, Scrubber, ScrubOptions
+from .serializer import CassetteSerializer
+
+__all__ = ["LLM_OPTIONS", "LLMVCR", "use_cassette"]
+
+#: Options this library adds to vcrpy's ``use_cassette`` keyword arguments, with defaults.
+LLM_OPTIONS: dict[str, Any] = {
+    "scrub": True,  # False is the one explicit way to let secrets reach disk
+    "drop_volatile_headers": True,
+    "keep_headers": (),
+    "secret_headers": (),
+    "volatile_headers": (),
+    "secret_env": (),
+    "secret_values": (),
+    "typed_bodies": True,
+    "validate_types": True,
+}
+
+
+def _split_options(kwargs: dict[str, Any]) -> dict[str, Any]:
+    options = dict(LLM_OPTIONS)
+    for key in LLM_OPTIONS:
+        if key in kwargs:
+            options[key] = kwargs.pop(key)
+    return options
+
+
+def _tuple(value: Any) -> tuple[str, ...]:
+    if isinstance(value, str):
+        return (value,)
+    return tuple(value or ())
+
+
+def build_scrubber(options: Mapping[str, Any]) -> Scrubber:
+    return Scrubber(
+        ScrubOptions(
+            enabled=bool(options["scrub"]),
+            drop_volatile_headers=bool(options["drop_volatile_headers"]),
+            extra_secret_headers=_tuple(options["secret_headers"]),
+            extra_volatile_headers=_tuple(options["volatile_headers"]),
+            keep_headers=_tuple(options["keep_headers"]),
+            extra_secret_env=_tuple(options["secret_env"]),
+            extra_secret_values=_tuple(options["secret_values"]),
+        )
+    )
+
+
+def _request_scrubber(scrubber: Scrubber) -> Callable[[Request], Request]:
+    """A ``before_record_request`` hook; vcrpy also applies it to live requests before
+    matching, so a redacted query string or body field still matches the stored one."""
+
+    def scrub_request(request: Request) -> Request:
+        if request is None or not scrubber.options.enabled:
+            return request
+        uri = scrubber.url(request.uri)
+        if uri != request.uri:
+            request.uri = uri
+        for name in list(request.headers):
+            if scrubber._header_action(name) == "redact":
+                request.headers[name] = REDACTED
+        body = request.body
+        if isinstance(body, bytes) and body:
+            try:
+                text = body.decode("utf-8")
+            except UnicodeDecodeError:
+                request.body = scrubber.raw(body)
+                return request
+            scrubbed = _scrub_body_text(scrubber, text)
+            if scrubbed != text:
+                request.body = scrubbed
+        return request
+
+    return scrub_request
+
+
+def _scrub_body_text(scrubber: Scrubber, text: str) -> str:
+    lowered = text.lower()
+    if any(f'"{key}"' in lowered for key in SECRET_JSON_KEYS):
+        try:
+            value = json.loads(text)
+        except ValueError:
+            pass
+        else:
+            scrubbed = scrubber.value(value)
+            if scrubbed != value:
+                return json.dumps(scrubbed, separators=(",", ":"), ensure_ascii=False)
+    return scrubber.text(text)
+
+
+class _ScrubbingSerializer:
+    """Wraps a non-YAML vcrpy serializer (``serializer="json"``) so it still scrubs."""
+
+    def __init__(self, inner: Any, serializer: CassetteSerializer) -> None:
+        self._inner = inner
+        self._encoder = serializer
+
+    def serialize(self, cassette_dict: dict[str, Any]) -> str:
+        interactions = [
+            self._encoder.encode_interaction(item["request"], item["response"])
+            for item in cassette_dict.get("interactions", [])
+        ]
+        return self._inner.serialize({**cassette_dict, "interactions": interactions})
+
+    def deserialize(self, text: str) -> Any:
+        return self._inner.deserialize(text)
+
+
+def _compose(first: Callable[[Any], Any], then: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    def hook(value: Any) -> Any:
+        value = first(value)
+        return None if value is None else then(value)
+
+    return hook
+
+
+class LLMVCR(VCR):
+    """A :class:`vcr.VCR` whose cassettes are typed, scrubbed and written atomically.
+
+    pytest-recording builds a plain ``VCR`` for every test; this library's
+    ``pytest_recording_configure`` hook turns it into an ``LLMVCR`` with
+    :meth:`adopt`, keeping every setting pytest-recording made.
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("decode_compressed_response", True)
+        super().__init__(**kwargs)
+        self.persister = CassettePersister()
+
+    @classmethod
+    def adopt(cls, vcr: VCR) -> LLMVCR:
+        """Make pytest-recording's ``VCR`` an ``LLMVCR`` in place (same settings)."""
+        vcr.__class__ = cls
+        vcr.decode_compressed_response = True
+        extra_paths = getattr(vcr.persister, "extra_paths", ())
+        vcr.persister = CassettePersister(extra_paths)
+        return vcr  # type: ignore[return-value]
+
+    def get_merged_config(self, **kwargs: Any) -> dict[str, Any]:
+        options = _split_options(kwargs)
+        scrubber = build_scrubber(options)
+        serializer = CassetteSerializer(
+            scrubber, typed=bool(options["typed_bodies"]), validate=bool(options["validate_types"])
+        )
+        serializer_name = kwargs.get("serializer", self.serializer)
+        merged = super().get_merged_config(**kwargs)
+        if serializer_name == "yaml":
+            merged["serializer"] = serializer
+        else:
+            merged["serializer"] = _ScrubbingSerializer(merged["serializer"], serializer)
+        merged["before_record_request"] = _compose(
+            merged["before_record_request"], _request_scrubber(scrubber)
+        )
+        return merged
+
+
+def use_cassette(path: str | os.PathLike[str] | Callable[..., Any] | None = None, **kwargs: Any):
+    """Record/replay with all of this library's defaults, outside pytest too.
+
+    A context manager and a decorator, taking vcrpy's ``use_cassette``
+    arguments plus this library's options (see the README). ``.yaml`` is
+    added to a path without a suffix.
+    """
+    vcr = LLMVCR()
+    if path is None or callable(path):
+        return vcr.use_cassette(path, **kwargs)
+    path = Path(path)
+    if not path.suffix:
+        path = path.with_suffix(".yaml")
+    return vcr.use_cassette(os.fspath(path), **kwargs)

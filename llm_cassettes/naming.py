@@ -1,0 +1,67 @@
+"""Test ID → cassette file: one file per test ID, and no two tests share one by accident.
+
+pytest-recording names a cassette after the innermost class and the test name,
+so ``TestA.TestInner.test_x`` and ``TestB.TestInner.test_x`` share a file, and
+``test[a/b]`` and ``test[a:b]`` both become ``test[a-b]``. Here every enclosing
+class is kept, and a name that had to be changed to be a file name carries a
+short hash of the original, which keeps it unique.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from pathlib import Path, PurePosixPath
+
+import pytest
+
+__all__ = ["cassette_name", "legacy_cassette_name", "module_cassette_dir"]
+
+#: Longest cassette file stem we produce; file systems allow 255 bytes per name.
+MAX_STEM = 180
+_UNSAFE = re.compile(r"[<>:\"/\\|?*\x00-\x1f\s']")
+_LEGACY_UNSAFE = "<>?%*:|\"'/\\"
+
+
+def _short_hash(text: str) -> str:
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()[:10]
+
+
+def test_name(item: pytest.Item) -> str:
+    """Every enclosing class and the test name with its parametrize id, dot-joined."""
+    classes = [node.name for node in item.listchain() if isinstance(node, pytest.Class)]
+    return ".".join([*classes, item.name])
+
+
+def safe_stem(name: str) -> str:
+    """A file stem for ``name``: unsafe characters replaced, a hash added if anything changed."""
+    stem = _UNSAFE.sub("-", name)
+    if stem != name or len(stem.encode("utf-8")) > MAX_STEM:
+        digest = _short_hash(name)
+        stem = stem.encode("utf-8")[: MAX_STEM - len(digest) - 1].decode("utf-8", "ignore")
+        stem = f"{stem}-{digest}"
+    return stem
+
+
+def cassette_name(item: pytest.Item) -> str:
+    """The collision-free cassette stem of a test."""
+    return safe_stem(test_name(item))
+
+
+def legacy_cassette_name(item: pytest.Item) -> str:
+    """The name pytest-recording itself would use (innermost class only)."""
+    cls = getattr(item, "cls", None)
+    name = f"{cls.__name__}.{item.name}" if cls else item.name
+    for char in _LEGACY_UNSAFE:
+        name = name.replace(char, "-")
+    return name
+
+
+def module_cassette_dir(root: Path, tree: str, test_file: Path) -> Path:
+    """``<root>/<tree>/<test file path without .py>``: a tree mirroring the tests."""
+    try:
+        relative = test_file.relative_to(root)
+    except ValueError:
+        relative = PurePosixPath(test_file.name)  # a test outside the root: keep its name only
+    parts = [safe_stem(part) for part in relative.with_suffix("").parts]
+    return root.joinpath(tree, *parts)

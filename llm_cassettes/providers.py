@@ -1,0 +1,200 @@
+"""Which SDK class parses which endpoint: the one place provider knowledge lives.
+
+The serializer asks this module two questions: "what type does this response
+body (or stream event) have?" when saving, and "may this ``__type__`` be
+imported, and what is it?" when loading. A new provider adds rows with
+:func:`register_endpoint` and, if its SDK lives in a new package, extends
+:data:`TYPE_ALLOWLIST`; nothing else changes.
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+__all__ = [
+    "TYPE_ALLOWLIST",
+    "Endpoint",
+    "TypeNotAllowedError",
+    "find_endpoint",
+    "register_endpoint",
+    "resolve_type",
+    "type_name",
+]
+
+#: Module prefixes a cassette's ``__type__`` may name. Loading a cassette never
+#: imports anything else, so a hostile cassette cannot make us import arbitrary code.
+TYPE_ALLOWLIST: list[str] = [
+    "openai.types.",
+    "anthropic.types.",
+    "llama_stack_client.types.",
+    "llama_stack.apis.",
+]
+
+
+class TypeNotAllowedError(ValueError):
+    """A cassette names a ``__type__`` outside :data:`TYPE_ALLOWLIST` (or not a model)."""
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """How one endpoint's bodies are typed.
+
+    ``body`` and ``event`` are dotted names of the SDK type (a class or a
+    discriminated union) that parses a JSON body and one stream event; ``items``
+    names the type of each element of a list page's ``data``.
+    """
+
+    method: str
+    path: re.Pattern[str]
+    body: str | None = None
+    event: str | None = None
+    items: str | None = None
+
+
+_ENDPOINTS: list[Endpoint] = []
+
+
+def register_endpoint(
+    method: str,
+    path_regex: str,
+    *,
+    body: str | None = None,
+    event: str | None = None,
+    items: str | None = None,
+) -> None:
+    """Teach the serializer the SDK types of an endpoint.
+
+    ``path_regex`` is searched at the end of the URL path, so one row serves
+    ``/v1/chat/completions``, proxies and Azure deployments alike. Later rows win.
+    """
+    pattern = re.compile(rf"(?:^|/){path_regex}/?$")
+    _ENDPOINTS.insert(0, Endpoint(method.upper(), pattern, body, event, items))
+    _find_cached.cache_clear()
+
+
+def find_endpoint(method: str, path: str) -> Endpoint | None:
+    """The endpoint row for a request, or None for endpoints we know nothing of."""
+    return _find_cached(method.upper(), path)
+
+
+@lru_cache(maxsize=1024)
+def _find_cached(method: str, path: str) -> Endpoint | None:
+    for endpoint in _ENDPOINTS:
+        if endpoint.method == method and endpoint.path.search(path):
+            return endpoint
+    return None
+
+
+_OPENAI = "openai.types."
+for _method, _path, _body, _event, _items in [
+    ("POST", r"chat/completions", "chat.ChatCompletion", "chat.ChatCompletionChunk", None),
+    ("GET", r"chat/completions/[^/]+", "chat.ChatCompletion", None, None),
+    ("POST", r"(?<!chat/)completions", "Completion", "Completion", None),
+    ("POST", r"responses", "responses.Response", "responses.ResponseStreamEvent", None),
+    ("GET", r"responses/[^/]+", "responses.Response", "responses.ResponseStreamEvent", None),
+    ("POST", r"embeddings", "CreateEmbeddingResponse", None, None),
+    ("GET", r"models", None, None, "Model"),
+    ("GET", r"models/[^/]+", "Model", None, None),
+    ("POST", r"moderations", "ModerationCreateResponse", None, None),
+    ("POST", r"files", "FileObject", None, None),
+    ("GET", r"files", None, None, "FileObject"),
+    ("GET", r"files/[^/]+", "FileObject", None, None),
+    ("DELETE", r"files/[^/]+", "FileDeleted", None, None),
+    ("POST", r"batches", "Batch", None, None),
+    ("GET", r"batches/[^/]+", "Batch", None, None),
+    ("POST", r"vector_stores", "VectorStore", None, None),
+    ("GET", r"vector_stores/[^/]+", "VectorStore", None, None),
+    ("POST", r"vector_stores/[^/]+/search", None, None, "VectorStoreSearchResponse"),
+    ("POST", r"images/generations", "ImagesResponse", None, None),
+]:
+    register_endpoint(
+        _method,
+        _path,
+        body=_body and _OPENAI + _body,
+        event=_event and _OPENAI + _event,
+        items=_items and _OPENAI + _items,
+    )
+
+
+def _is_allowed(dotted: str) -> bool:
+    return any(dotted.startswith(prefix) for prefix in TYPE_ALLOWLIST)
+
+
+@lru_cache(maxsize=512)
+def _import_dotted(dotted: str) -> Any:
+    """Import ``pkg.module.Name`` (or a name re-exported by a package)."""
+    module_name, _, attr = dotted.rpartition(".")
+    module = importlib.import_module(module_name)
+    return getattr(module, attr)
+
+
+def resolve_type(dotted: str) -> type:
+    """The pydantic class a stored ``__type__`` names, imported only if allowlisted.
+
+    Raises :class:`TypeNotAllowedError` for a name outside the allowlist or for
+    something that is not a pydantic model, and ImportError/AttributeError when
+    the installed SDK no longer has it (callers turn that into a drift warning).
+    """
+    if not isinstance(dotted, str) or not _is_allowed(dotted):
+        raise TypeNotAllowedError(
+            f"__type__ {dotted!r} is outside the allowlist ({', '.join(TYPE_ALLOWLIST)})"
+        )
+    cls = _import_dotted(dotted)
+    from pydantic import BaseModel
+
+    if not (isinstance(cls, type) and issubclass(cls, BaseModel)):
+        raise TypeNotAllowedError(f"__type__ {dotted!r} is not a pydantic model class")
+    return cls
+
+
+def type_name(cls: type) -> str:
+    """The dotted name stored in ``__type__`` for a class."""
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
+_Typer = Callable[[Any], "str | None"]
+
+
+@lru_cache(maxsize=256)
+def _typer(dotted: str) -> _Typer | None:
+    """A function giving the concrete class name for a value of type ``dotted``.
+
+    A discriminated union (the Responses stream events) resolves to the member
+    the SDK itself would build, so the stored ``__type__`` is the concrete class.
+    """
+    try:
+        target = _import_dotted(dotted)
+    except (ImportError, AttributeError):
+        return None
+    if isinstance(target, type):
+        name = type_name(target)
+        return lambda _value: name
+    try:
+        from openai._models import construct_type
+    except ImportError:  # pragma: no cover - openai is a dependency
+        return None
+
+    def concrete(value: Any) -> str | None:
+        built = construct_type(type_=target, value=value)
+        cls = type(built)
+        return type_name(cls) if hasattr(cls, "model_fields") else None
+
+    return concrete
+
+
+def concrete_type(dotted: str | None, value: Any) -> str | None:
+    """The ``__type__`` to store for ``value`` parsed as ``dotted``, if any."""
+    if dotted is None or not isinstance(value, dict):
+        return None
+    typer = _typer(dotted)
+    if typer is None:
+        return None
+    try:
+        return typer(value)
+    except Exception:  # a value the SDK cannot even construct stays untyped
+        return None

@@ -1,0 +1,454 @@
+"""The cassette format: vcrpy's serializer interface, storing LLM traffic typed.
+
+vcrpy hands a serializer its cassette dict with raw bodies; this module turns
+each body into what a reviewer wants to read and back into the bytes a client
+expects:
+
+* a server-sent-event stream becomes ``body: {sse: [...]}``, one entry per event;
+* a JSON body becomes ``body: {json: ...}``;
+* a JSON payload the SDK parses into a model is wrapped as
+  ``{__type__: openai.types..., __data__: {...}}`` (the payload itself, unchanged);
+* anything else stays vcrpy's ``body: {string: ...}`` (bytes as ``!!binary``).
+
+Plain vcrpy cassettes are valid input: a body without those keys passes through.
+"""
+
+from __future__ import annotations
+
+import functools
+import gzip
+import json
+import warnings
+import zlib
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import urlsplit
+
+from . import _sse, _yaml
+from .errors import CassetteDriftWarning, CassetteFormatError
+from .providers import Endpoint, TypeNotAllowedError, concrete_type, find_endpoint, resolve_type
+from .scrub import Scrubber
+
+__all__ = ["FORMAT_VERSION", "CassetteSerializer"]
+
+FORMAT_VERSION = 1
+TYPE_KEY = "__type__"
+DATA_KEY = "__data__"
+
+_JSON_SEPARATORS = (",", ":")
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, separators=_JSON_SEPARATORS, ensure_ascii=False)
+
+
+def _header(headers: Mapping[str, Any], name: str) -> str:
+    for key, value in headers.items():
+        if key.lower() == name:
+            if isinstance(value, list):
+                return value[0] if value else ""
+            return str(value)
+    return ""
+
+
+def _drop_header(headers: dict[str, Any], *names: str) -> None:
+    for key in [k for k in headers if k.lower() in names]:
+        del headers[key]
+
+
+def _is_json_type(content_type: str) -> bool:
+    media = content_type.split(";", 1)[0].strip().lower()
+    return media == "application/json" or media.endswith("+json")
+
+
+def _maybe_json(text: str) -> tuple[bool, Any]:
+    """Parse text that looks like a JSON document (object or array) — else (False, None)."""
+    stripped = text.lstrip()
+    if not stripped or stripped[0] not in "{[":
+        return False, None
+    try:
+        return True, json.loads(text)
+    except ValueError:
+        return False, None
+
+
+def _as_text(body: Any) -> str | None:
+    if isinstance(body, str):
+        return body
+    if isinstance(body, bytes):
+        try:
+            return body.decode("utf-8")
+        except UnicodeDecodeError:
+            return None
+    return None
+
+
+def _decompress(headers: dict[str, Any], body: Any) -> Any:
+    """Store compressed bodies decoded: a reviewer cannot read gzip."""
+    encoding = _header(headers, "content-encoding").lower()
+    if encoding not in ("gzip", "deflate") or not isinstance(body, bytes):
+        return body
+    try:
+        if encoding == "gzip":
+            decoded = gzip.decompress(body)
+        else:
+            try:
+                decoded = zlib.decompress(body)
+            except zlib.error:
+                decoded = zlib.decompress(body, -zlib.MAX_WBITS)
+    except (OSError, EOFError, zlib.error):
+        return body  # not what the header claims: keep it byte-exact
+    _drop_header(headers, "content-encoding", "content-length")
+    return decoded
+
+
+class CassetteSerializer:
+    """A vcrpy serializer (``serialize(dict) -> str``, ``deserialize(str) -> dict``).
+
+    ``typed=False`` keeps vcrpy's raw body strings (still scrubbed). ``source``
+    names the file being read in errors and warnings; the persister sets it.
+    """
+
+    def __init__(
+        self,
+        scrubber: Scrubber | None = None,
+        *,
+        typed: bool = True,
+        validate: bool = True,
+    ) -> None:
+        self.scrubber = scrubber or Scrubber()
+        self.typed = typed
+        self.validate = validate
+
+    # ------------------------------------------------------------------ saving --
+    def serialize(self, cassette_dict: Mapping[str, Any]) -> str:
+        data: dict[str, Any] = {"version": FORMAT_VERSION}
+        if cassette_dict.get("metadata"):
+            data["metadata"] = self.scrubber.value(cassette_dict["metadata"])
+        data["interactions"] = [
+            self.encode_interaction(item["request"], item["response"])
+            for item in cassette_dict.get("interactions", [])
+        ]
+        return _yaml.dump(data)
+
+    def encode_interaction(
+        self, request: Mapping[str, Any], response: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        """One interaction in stored form (scrubbed, typed); accepts stored form too."""
+        scrub = self.scrubber
+        method = str(request.get("method", "GET"))
+        uri = scrub.url(str(request.get("uri", "")))
+        request_headers = dict(request.get("headers") or {})
+        request_body = self._encode_request_body(request.get("body"), request_headers)
+        stored_request = {
+            "method": method,
+            "uri": uri,
+            "headers": scrub.headers(request_headers),
+            "body": request_body,
+        }
+        if not isinstance(response, Mapping) or "status" not in response:
+            # Not an HTTP response (a tool result, a plugin's own record): scrub only.
+            return {"request": stored_request, "response": scrub.value(response)}
+        response_headers = dict(response.get("headers") or {})
+        endpoint = find_endpoint(method, urlsplit(uri).path)
+        status = response.get("status") or {}
+        ok = isinstance(status, Mapping) and 200 <= int(status.get("code", 200)) < 300
+        body = response.get("body")
+        stored_body = self._encode_response_body(
+            body, response_headers, endpoint if ok else None
+        )
+        stored_response = {
+            "status": dict(status) if isinstance(status, Mapping) else status,
+            "headers": scrub.headers(response_headers),
+            "body": stored_body,
+        }
+        for key, value in response.items():  # keep what other tools add, in order
+            if key not in stored_response:
+                stored_response[key] = scrub.value(value)
+        return {"request": stored_request, "response": stored_response}
+
+    def _encode_request_body(self, body: Any, headers: dict[str, Any]) -> Any:
+        if isinstance(body, Mapping):  # already stored form (re-saving a loaded cassette)
+            return self.scrubber.value(dict(body))
+        if body is None or body == "" or body == b"":
+            return body
+        text = _as_text(body)
+        if text is None:
+            return self.scrubber.raw(body)
+        if self.typed:
+            content_type = _header(headers, "content-type")
+            if _is_json_type(content_type) or not content_type:
+                is_json, value = _maybe_json(text)
+                if is_json:
+                    _drop_header(headers, "content-length")
+                    return {"json": self.scrubber.value(value)}
+        return self.scrubber.text(text)
+
+    def _encode_response_body(
+        self, body: Any, headers: dict[str, Any], endpoint: Endpoint | None
+    ) -> Any:
+        if not isinstance(body, Mapping):
+            return self.scrubber.value(body)
+        if "string" not in body:  # already stored form (sse / json)
+            return self.scrubber.value(dict(body))
+        raw = _decompress(headers, body["string"])
+        text = _as_text(raw)
+        if text is None:
+            return {"string": self.scrubber.raw(raw)}
+        if self.typed and text:
+            content_type = _header(headers, "content-type").lower()
+            if content_type.startswith("text/event-stream"):
+                events = self._encode_events(text, endpoint)
+                if events is not None:
+                    _drop_header(headers, "content-length", "transfer-encoding")
+                    return {"sse": events}
+            elif _is_json_type(content_type) or not content_type:
+                is_json, value = _maybe_json(text)
+                if is_json:
+                    _drop_header(headers, "content-length", "transfer-encoding")
+                    return {"json": self._typed(value, endpoint)}
+        return {"string": self.scrubber.text(text)}
+
+    def _encode_events(self, text: str, endpoint: Endpoint | None) -> dict[str, Any] | None:
+        """Stored form of an SSE body: ``{__type__?, events: [...]}``.
+
+        Each event's data is kept as the exact text the server sent, one line of
+        JSON per event, so replay hands the client identical bytes and loading
+        costs one YAML scalar per event (a mapping per chunk would make a long
+        stream several times slower to load than the plain vcrpy cassette).
+        The SDK class is stored once for the stream when every JSON event has
+        the same one, else on each event.
+        """
+        events = _sse.parse(text)
+        if events is None or _sse.parse(_sse.encode(events)) != events:
+            return None  # a shape we would not replay faithfully stays a raw string
+        event_type = endpoint.event if endpoint else None
+        names: list[str | None] = []
+        for event in events:
+            name = None
+            if "data" in event:
+                event["data"] = self.scrubber.text(event["data"])
+                if event_type:
+                    is_json, value = _maybe_json(event["data"])
+                    name = concrete_type(event_type, value) if is_json else None
+            names.append(name)
+        distinct = {name for name in names if name}
+        shared = distinct.pop() if len(distinct) == 1 else None
+        stored: list[Any] = []
+        for event, name in zip(events, names, strict=True):
+            if name and not shared:
+                event = {**event, TYPE_KEY: name}
+            if set(event) == {"data"}:
+                stored.append(_Flat(event["data"]))
+            else:
+                stored.append(
+                    {k: _Flat(v) if k == "data" else v for k, v in _event_order(event)}
+                )
+        return {TYPE_KEY: shared, "events": stored} if shared else {"events": stored}
+
+    def _typed(self, value: Any, endpoint: Endpoint | None) -> Any:
+        value = self.scrubber.value(value)
+        if endpoint is None or not isinstance(value, dict):
+            return value
+        name = concrete_type(endpoint.body, value)
+        if name:
+            return {TYPE_KEY: name, DATA_KEY: value}
+        items = value.get("data")
+        if endpoint.items and isinstance(items, list):
+            typed_items = []
+            for item in items:
+                item_name = concrete_type(endpoint.items, item)
+                typed_items.append({TYPE_KEY: item_name, DATA_KEY: item} if item_name else item)
+            return {**value, "data": typed_items}
+        return value
+
+    # ----------------------------------------------------------------- loading --
+    def deserialize(self, text: str, source: str = "<cassette>") -> dict[str, Any]:
+        """The vcrpy cassette dict for a stored cassette (raw bodies again)."""
+        try:
+            data = _yaml.load(text)
+        except Exception as exc:  # yaml.YAMLError and friends
+            mark = getattr(exc, "problem_mark", None)
+            where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
+            raise CassetteFormatError(
+                f"{source}{where}: not valid YAML: {getattr(exc, 'problem', None) or exc}"
+            ) from exc
+        if not isinstance(data, dict) or not isinstance(data.get("interactions"), list):
+            raise CassetteFormatError(
+                f"{source}: not a cassette (expected a mapping with an 'interactions' list)"
+            )
+        interactions = []
+        for index, item in enumerate(data["interactions"]):
+            where = f"{source}: interactions[{index}]"
+            if not isinstance(item, dict) or "request" not in item or "response" not in item:
+                raise CassetteFormatError(f"{where}: expected 'request' and 'response' keys")
+            interactions.append(self.decode_interaction(item, where))
+        result: dict[str, Any] = {"version": data.get("version", 1), "interactions": interactions}
+        if data.get("metadata"):
+            result["metadata"] = data["metadata"]
+        return result
+
+    def decode_interaction(self, item: Mapping[str, Any], where: str) -> dict[str, Any]:
+        request = dict(item["request"])
+        if not isinstance(request.get("uri"), str) or not isinstance(request.get("method"), str):
+            raise CassetteFormatError(f"{where}.request: needs 'method' and 'uri' strings")
+        request.setdefault("headers", {})
+        body = request.get("body")
+        if isinstance(body, Mapping):
+            if "json" not in body:
+                raise CassetteFormatError(f"{where}.request.body: unknown form {sorted(body)}")
+            request["body"] = _dumps(body["json"])
+        response = item["response"]
+        if isinstance(response, Mapping) and isinstance(response.get("body"), Mapping):
+            response = dict(response)
+            response["body"] = {"string": self._decode_body(response["body"], f"{where}.response")}
+        return {"request": request, "response": response}
+
+    def _decode_body(self, body: Mapping[str, Any], where: str) -> Any:
+        if "string" in body:
+            return body["string"]
+        if "json" in body:
+            return self._payload(body["json"], f"{where}.body.json")
+        if "sse" in body:
+            return self._decode_events(body["sse"], f"{where}.body.sse")
+        raise CassetteFormatError(f"{where}.body: expected one of string, json, sse")
+
+    def _decode_events(self, stream: Any, where: str) -> str:
+        if not isinstance(stream, Mapping) or not isinstance(stream.get("events"), list):
+            raise CassetteFormatError(f"{where}: expected a mapping with an 'events' list")
+        shared = self._resolve(stream[TYPE_KEY], f"{where}.{TYPE_KEY}") if TYPE_KEY in stream else None
+        wire: list[dict[str, Any]] = []
+        for index, event in enumerate(stream["events"]):
+            if isinstance(event, str):
+                event = {"data": event}
+            elif not isinstance(event, Mapping):
+                raise CassetteFormatError(
+                    f"{where}.events[{index}]: expected a string or a mapping, "
+                    f"not {type(event).__name__}"
+                )
+            cls = shared
+            if TYPE_KEY in event:
+                event = dict(event)
+                cls = self._resolve(event.pop(TYPE_KEY), f"{where}.events[{index}]")
+            data = event.get("data")
+            if data is not None and not isinstance(data, str):
+                raise CassetteFormatError(
+                    f"{where}.events[{index}].data: expected a string, not {type(data).__name__}"
+                )
+            if cls is not None and data and self.validate and data[0] == "{":
+                _validate_json(cls, data, f"{where}.events[{index}]")
+            wire.append(event)  # type: ignore[arg-type]
+        return _sse.encode(wire)
+
+    def _resolve(self, name: Any, where: str) -> type | None:
+        """The class a ``__type__`` names; an error outside the allowlist, a warning if gone."""
+        try:
+            return resolve_type(name)
+        except TypeNotAllowedError as exc:
+            raise CassetteFormatError(f"{where}: {exc}") from exc
+        except (ImportError, AttributeError):
+            warnings.warn(
+                CassetteDriftWarning(f"{where}: {TYPE_KEY} {name!r} not found in the installed SDK"),
+                stacklevel=3,
+            )
+            return None
+
+    def _payload(self, value: Any, where: str) -> str:
+        """The wire JSON of a stored value, checking each ``__type__`` found on the way.
+
+        Typed wrappers sit at the root of a body or event, or in a list page's
+        ``data``: only those places are looked at, so loading stays linear in
+        the number of payloads rather than in their size.
+        """
+        if isinstance(value, dict):
+            if TYPE_KEY in value:
+                return self._typed_payload(value, where)[1]
+            items = value.get("data")
+            if isinstance(items, list) and any(
+                isinstance(item, dict) and TYPE_KEY in item for item in items
+            ):
+                value = {
+                    **value,
+                    "data": [
+                        self._typed_payload(item, f"{where}.data[{i}]")[0]
+                        if isinstance(item, dict) and TYPE_KEY in item
+                        else item
+                        for i, item in enumerate(items)
+                    ],
+                }
+        return _dumps(value)
+
+    def _typed_payload(self, value: dict[str, Any], where: str) -> tuple[Any, str]:
+        name = value.get(TYPE_KEY)
+        if DATA_KEY not in value:
+            raise CassetteFormatError(f"{where}: {TYPE_KEY} without {DATA_KEY}")
+        data = value[DATA_KEY]
+        text = _dumps(data)
+        cls = self._resolve(name, f"{where}.{TYPE_KEY}")
+        if cls is not None and self.validate:
+            _validate(cls, data, text, where)
+        return data, text
+
+
+_VALID: set[tuple[type, int]] = set()
+
+
+def _validate(cls: type, data: Any, text: str, where: str) -> None:
+    """Warn, naming the field, when a payload no longer fits the installed SDK's model.
+
+    Each distinct payload is validated once per process: replaying a cassette
+    again costs a set lookup, not a pydantic validation per stream chunk.
+    """
+    key = (cls, hash(text))
+    if key not in _VALID:
+        _check(cls, lambda: cls.model_validate(data), key, where)  # type: ignore[attr-defined]
+
+
+def _validate_json(cls: type, text: str, where: str) -> None:
+    key = (cls, hash(text))
+    if key not in _VALID:
+        _check(cls, lambda: _adapter(cls).validate_json(text), key, where)
+
+
+@functools.lru_cache(maxsize=256)
+def _adapter(cls: type) -> Any:
+    from pydantic import TypeAdapter
+
+    return TypeAdapter(cls)
+
+
+def _check(cls: type, run: Any, key: tuple[type, int], where: str) -> None:
+    from pydantic import ValidationError
+
+    try:
+        run()
+    except ValidationError as exc:
+        fields = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or '<root>'}: {err['msg']}"
+            for err in exc.errors()[:3]
+        )
+        warnings.warn(
+            CassetteDriftWarning(
+                f"{where}: __data__ no longer validates as {cls.__name__} ({fields})"
+            ),
+            stacklevel=4,
+        )
+        return
+    _VALID.add(key)
+
+
+class _Flat(str):
+    """Text written on one line in single quotes (a stream event's JSON)."""
+
+
+def _represent_flat(dumper: Any, value: _Flat) -> Any:
+    return dumper.represent_scalar("tag:yaml.org,2002:str", str(value), style="'")
+
+
+_yaml.Dumper.add_representer(_Flat, _represent_flat)
+
+_EVENT_KEYS = ("event", "id", "retry", TYPE_KEY, "data", "unterminated")
+
+
+def _event_order(event: Mapping[str, Any]) -> list[tuple[str, Any]]:
+    return [(key, event[key]) for key in _EVENT_KEYS if key in event]
