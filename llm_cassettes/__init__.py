@@ -5,10 +5,16 @@ tests record OpenAI traffic into cassettes a reviewer can read, with no secret
 in them. Outside pytest, :func:`use_cassette` gives the same defaults.
 """
 
-from ._vcr import LLMVCR, use_cassette
-from .errors import CassetteDriftWarning, CassetteFormatError, LLMCassettesError
-from .providers import register_endpoint
-from .serializer import CassetteSerializer
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ._vcr import LLMVCR, use_cassette
+    from .errors import CassetteDriftWarning, CassetteFormatError, LLMCassettesError
+    from .providers import register_endpoint
+    from .serializer import CassetteSerializer
 
 __all__ = [
     "LLMVCR",
@@ -19,3 +25,21 @@ __all__ = [
     "register_endpoint",
     "use_cassette",
 ]
+
+# Imported on first use: the pytest plugin is loaded before pytest-recording
+# registers vcrpy for assertion rewriting, so importing vcrpy here would warn.
+_WHERE = {
+    "LLMVCR": "._vcr",
+    "use_cassette": "._vcr",
+    "CassetteDriftWarning": ".errors",
+    "CassetteFormatError": ".errors",
+    "LLMCassettesError": ".errors",
+    "register_endpoint": ".providers",
+    "CassetteSerializer": ".serializer",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _WHERE:
+        return getattr(importlib.import_module(_WHERE[name], __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

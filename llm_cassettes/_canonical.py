@@ -244,6 +244,9 @@ _ISO_TIME = re.compile(
 )
 
 
+_ISO_FULLMATCH = _ISO_TIME.fullmatch
+
+
 def _is_timestamp_key(key: str) -> bool:
     return key in TIMESTAMP_FIELDS or key.endswith("_at")
 
@@ -406,10 +409,17 @@ class _Normalizer:
     matches one whose results refer to [B, A].
     """
 
-    __slots__ = ("plan", "ids", "counters", "_fmt", "_user_sub", "_search", "_finditer")
+    __slots__ = (
+        "plan", "ids", "counters", "_fmt", "_user_sub", "_search", "_finditer",
+        "min_len", "places", "times", "drop_none",
+    )  # fmt: skip
 
     def __init__(self, plan: _Plan) -> None:
         self.plan = plan
+        self.min_len = plan.min_len
+        self.places = plan.places
+        self.times = TIMESTAMP_FIELDS if plan.builtin_ids else None
+        self.drop_none = plan.ignore_defaults
         self.ids: dict[Any, str] = {}
         self.counters: dict[str, int] = {}
         self._fmt = f"{{:.{plan.places}f}}".format
@@ -432,7 +442,7 @@ class _Normalizer:
 
     def string(self, s: str) -> str:
         """Normalize ids and floats inside one string (also JSON-in-a-string)."""
-        if len(s) < self.plan.min_len:
+        if len(s) < self.min_len:
             return s
         if self._user_sub is not None:
             s = self._user_sub(s)
@@ -474,53 +484,95 @@ class _Normalizer:
             return self.walk(value, ())
         return self.placeholder("id", value)
 
+    def number(self, value: float) -> float | int:
+        value = round(value, self.places)
+        if value.is_integer() and -(2.0**53) <= value <= 2.0**53:
+            return int(value)  # JSON has one number type: 1.0 and 1 are the same value
+        return value
+
     def walk(self, value: Any, states: tuple[_Node, ...]) -> Any:
-        if isinstance(value, str):
-            return self.string(value)
-        if isinstance(value, dict):
-            return self.obj(value, states)
-        if isinstance(value, list):
+        """Canonical copy of any JSON value (``type() is`` checks: json.loads makes no
+        subclasses, and this runs for every node of every body)."""
+        t = type(value)
+        if t is str:
+            return self.string(value) if len(value) >= self.min_len else value
+        if t is dict:
+            return self.obj(value, states) if states else self.obj_fast(value)
+        if t is list:
             if not states:
                 return [self.walk(v, ()) for v in value]
-            out = []
-            for i, item in enumerate(value):
-                sub = _item_steps(states, i)
-                if sub:
-                    if any(n.drop for n in sub):
-                        continue
-                    if any(n.ident for n in sub):
-                        out.append(self.scalar_id(item))
-                        continue
-                out.append(self.walk(item, sub))
-            return out
-        if isinstance(value, float):
-            value = round(value, self.plan.places)
-            if value.is_integer() and -(2.0**53) <= value <= 2.0**53:
-                return int(value)
-            return value
+            return self.list_paths(value, states)
+        if t is float:
+            return self.number(value)
         return value  # int, bool, None
 
+    def obj_fast(self, value: dict[str, Any]) -> dict[str, Any]:
+        """The common case, no ignore/id paths: the per-key work of :meth:`obj`, inlined."""
+        out: dict[str, Any] = {}
+        times = self.times
+        drop_none = self.drop_none
+        min_len = self.min_len
+        for key in sorted(value):
+            item = value[key]
+            t = type(item)
+            if t is str:
+                if times is not None and (key in times or key.endswith("_at")):
+                    if _ISO_FULLMATCH(item):
+                        item = self.placeholder("time", item)
+                    elif len(item) >= min_len:
+                        item = self.string(item)
+                elif len(item) >= min_len:
+                    item = self.string(item)
+            elif t is dict:
+                item = self.obj_fast(item)
+            elif t is list:
+                item = [self.walk(v, ()) for v in item]
+            elif item is None:
+                if drop_none:
+                    continue
+            elif t is int or t is float:
+                if (
+                    times is not None
+                    and (key in times or key.endswith("_at"))
+                    and (1e9 <= item < 1e10 or 1e12 <= item < 1e13)
+                ):
+                    item = self.placeholder("time", item)
+                elif t is float:
+                    item = self.number(item)
+            out[key] = item
+        return out
+
     def obj(self, value: dict[str, Any], states: tuple[_Node, ...]) -> dict[str, Any]:
-        plan = self.plan
+        """An object while ignore/id paths are live: follow the path trie key by key."""
         out: dict[str, Any] = {}
         for key in sorted(value):
             item = value[key]
-            if item is None and plan.ignore_defaults:
+            if item is None and self.drop_none:
                 continue
-            if states:
-                sub = _key_steps(states, key)
-                if sub:
-                    if any(n.drop for n in sub):
-                        continue
-                    if any(n.ident for n in sub):
-                        out[key] = self.scalar_id(item)
-                        continue
-            else:
-                sub = ()
-            if plan.builtin_ids and _is_timestamp_key(key) and _looks_like_time(item):
+            sub = _key_steps(states, key)
+            if sub:
+                if any(n.drop for n in sub):
+                    continue
+                if any(n.ident for n in sub):
+                    out[key] = self.scalar_id(item)
+                    continue
+            if self.times is not None and _is_timestamp_key(key) and _looks_like_time(item):
                 out[key] = self.placeholder("time", item)
                 continue
             out[key] = self.walk(item, sub)
+        return out
+
+    def list_paths(self, value: list[Any], states: tuple[_Node, ...]) -> list[Any]:
+        out = []
+        for i, item in enumerate(value):
+            sub = _item_steps(states, i)
+            if sub:
+                if any(n.drop for n in sub):
+                    continue
+                if any(n.ident for n in sub):
+                    out.append(self.scalar_id(item))
+                    continue
+            out.append(self.walk(item, sub))
         return out
 
 
@@ -528,7 +580,9 @@ class _Normalizer:
 # canonicalize
 # --------------------------------------------------------------------------------------------
 
-_DUMPS = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=True).encode
+_DUMPS = json.JSONEncoder(
+    ensure_ascii=False, separators=(",", ":"), allow_nan=True, check_circular=False
+).encode
 _SHORT_BYTES = 256  # non-JSON bodies up to this size are their own key; longer ones a hash
 _BIG_TEXT = 65536  # multipart text parts beyond this are keyed by hash, not content
 
@@ -596,7 +650,7 @@ def _json(body: bytes | str, plan: _Plan) -> Canonical | None:
         return None
     norm = _Normalizer(plan)
     if isinstance(data, dict):
-        value = norm.obj(data, plan.paths)
+        value = norm.obj(data, plan.paths) if plan.paths else norm.obj_fast(data)
         if plan.ignore_defaults and "stream_options" in value and value.get("stream") is not True:
             del value["stream_options"]
     else:

@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from . import naming
-from ._vcr import LLMVCR
 
 if TYPE_CHECKING:
     from vcr import VCR
@@ -54,6 +53,8 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 
 
 def pytest_recording_configure(config: pytest.Config, vcr: VCR) -> None:
+    from ._vcr import LLMVCR  # imported late: pytest-recording registers vcr for assert rewriting
+
     llm_vcr = LLMVCR.adopt(vcr)
     if _current_item is not None:
         llm_vcr.test_id = _current_item.nodeid

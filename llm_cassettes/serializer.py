@@ -26,7 +26,14 @@ from urllib.parse import urlsplit
 
 from . import _sse, _yaml
 from .errors import CassetteDriftWarning, CassetteFormatError
-from .providers import Endpoint, TypeNotAllowedError, concrete_type, find_endpoint, resolve_type
+from .providers import (
+    UNVALIDATED_TYPES,
+    Endpoint,
+    TypeNotAllowedError,
+    concrete_type,
+    find_endpoint,
+    resolve_type,
+)
 from .scrub import Scrubber
 
 __all__ = ["FORMAT_VERSION", "CassetteSerializer"]
@@ -385,7 +392,7 @@ class CassetteSerializer:
         data = value[DATA_KEY]
         text = _dumps(data)
         cls = self._resolve(name, f"{where}.{TYPE_KEY}")
-        if cls is not None and self.validate:
+        if cls is not None and self.validate and name not in UNVALIDATED_TYPES:
             _validate(cls, data, text, where)
         return data, text
 

@@ -1,0 +1,3 @@
+"""Test-suite wiring: the fake OpenAI server and its SDK client fixtures."""
+
+pytest_plugins = ["tests.fake_openai"]
