@@ -21,9 +21,10 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import operator
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 from urllib.parse import parse_qsl
 
@@ -183,12 +184,14 @@ Known false positives, harmless because they are replaced consistently within a 
 ``call_GetWeather``, ``call_function_v2``."""
 
 # The string regex is on the hot path: it runs over every string of every body.  Python's
-# `re` only scans fast (a C loop over a first-character set) when every top-level alternative
-# starts with a literal, and leading look-behinds or groups disable that; a naive
-# `(?<!…)(call|…)_…|uuid|float` costs ~300 µs per 3 KB body.  So each alternative is ANCHORED
-# on a rare separator character ('.', '_' or '-') and verifies what precedes it with
-# fixed-width look-behinds; the caller then extends the match leftwards over the prefix /
-# integer digits (see _Normalizer.string).  That makes it ~10x faster.
+# These regexes run over every string of every body, so they are built for Python's `re`
+# scanner: a pattern whose first item is ONE literal character is searched with a tight C loop,
+# while a pattern starting with a character set, a group or a look-behind is tried at (almost)
+# every position; a naive `(?<!…)(call|…)_…|uuid|float` costs ~300 µs per 3 KB body.  So there
+# are three regexes, each ANCHORED on a rare separator character ('_', '-' or '.'), each
+# verifying what precedes its anchor with fixed-width look-behinds; the caller skips a regex
+# whose anchor is absent from the string (`in` is memchr-fast) and extends each match
+# leftwards over the id prefix / UUID head / integer digits (see _Normalizer.string).
 _ID = "A-Za-z0-9_-"
 _HEX = "[0-9a-fA-F]"
 
@@ -205,26 +208,28 @@ def _prefix_lookbehinds(sep: str) -> str:
 
 
 # After the separator: >= 8 id chars with a digit or uppercase letter, or (file-) >= 6 digits.
-_ID_SUFFIX = (
-    rf"(?=[{_ID}]{{6}})(?:(?<=file-)[0-9]{{6,}}|(?=[{_ID}]*?[A-Z0-9])[{_ID}]{{8,}})(?![{_ID}])"
-)
-_ID_ALTERNATIVES = (
-    # group i: PREFIX_SUFFIX, anchored on '_' (the caller walks back over the [a-z] prefix)
-    rf"|_(?<=[a-z]_)(?:{_prefix_lookbehinds('_')})(?P<i>{_ID_SUFFIX})"
-    # group i: PREFIX-SUFFIX; group u: a UUID, anchored on its first '-' (8 hex digits back)
-    rf"|-(?:(?<=[a-z]-)(?:{_prefix_lookbehinds('-')})(?P<j>{_ID_SUFFIX})"
+# The cheap forward checks run first: most '_' in text (`document_id`, `knowledge_search`)
+# fail them before any look-behind is tried.
+_SUFFIX_GATE = rf"(?=[{_ID}]{{6}})(?=[{_ID}]*?[A-Z0-9])"
+_ID_SUFFIX = rf"(?:(?<=file-)[0-9]{{6,}}|[{_ID}]{{8,}})(?![{_ID}])"
+# group i: PREFIX_SUFFIX anchored on '_' (the caller walks back over the [a-z] prefix).
+_ID_UNDERSCORE = rf"_{_SUFFIX_GATE}(?<=[a-z]_)(?:{_prefix_lookbehinds('_')})(?P<i>{_ID_SUFFIX})"
+# group i: PREFIX-SUFFIX; group u: a UUID anchored on its first '-' (8 hex digits back).
+_ID_DASH = (
+    rf"-(?:{_SUFFIX_GATE}(?<=[a-z]-)(?:{_prefix_lookbehinds('-')})(?P<i>{_ID_SUFFIX})"
     rf"|(?<=(?<![A-Za-z0-9]){_HEX}{{8}}-)"
     rf"(?P<u>{_HEX}{{4}}-{_HEX}{{4}}-{_HEX}{{4}}-{_HEX}{{12}})(?![A-Za-z0-9]))"
 )
 
 
-def _float_alternative(places: int) -> str:
+def _float_pattern(places: int) -> str:
     """Group f: the fraction of a decimal literal with more than `places` digits, anchored on
     its '.'.  Not part of a version number (1.2.3) or an exponent; the caller checks that the
     integer part does not continue a word (``v1.234567``)."""
     return rf"\.(?<=[0-9]\.)(?P<f>[0-9]{{{places + 1},}})(?![A-Za-z0-9_]|\.[0-9])"
 
 
+_match_start = operator.methodcaller("start")
 _FLOAT_LEFT = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_.")
 
 
@@ -271,7 +276,7 @@ _PATH_TOKEN = re.compile(r"\[(\*|[0-9]+)\]|([^.\[\]]+)|(\.)")
 class _Node:
     """One step of the ignore/id path trie.  ``drop``/``ident`` mark a complete path."""
 
-    __slots__ = ("keys", "any_key", "items", "any_item", "drop", "ident")
+    __slots__ = ("any_item", "any_key", "drop", "ident", "items", "keys")
 
     def __init__(self) -> None:
         self.keys: dict[str, _Node] = {}
@@ -353,13 +358,24 @@ def _item_steps(states: tuple[_Node, ...], index: int) -> tuple[_Node, ...]:
 
 @dataclass(frozen=True)
 class _Plan:
-    string_re: re.Pattern[str]  # built-in ids (optional) and floats, anchored (see above)
+    # (anchor character, finditer) pairs: built-in ids (if enabled) and floats, see above
+    scanners: tuple[tuple[str, Callable[[str], Iterator[re.Match[str]]]], ...]
     user_re: re.Pattern[str] | None  # CanonicalOptions.id_patterns, or None
     min_len: int  # strings shorter than this cannot contain any match: skip the regexes
     places: int
     paths: tuple[_Node, ...]  # () when no ignore/id paths: the walk's fast path
     builtin_ids: bool
     ignore_defaults: bool
+    # string -> its template (see _template); shared by all bodies using these options
+    templates: dict[str, _Template] = field(default_factory=dict, compare=False, hash=False)
+
+
+# A string's normalized form, independent of any body: either the final string (no ids in
+# it, floats already rounded), or a tuple of literal pieces and (kind, raw id) pairs that a
+# body turns into placeholders with its own numbering.
+_Template = str | tuple[str | tuple[str, str], ...]
+_TEMPLATE_CACHE_SIZE = 4096  # entries; cleared wholesale when full (cheap, rarely hit)
+_TEMPLATE_MAX_LEN = 16384  # longer strings are scanned every time rather than cached
 
 
 @functools.lru_cache(maxsize=64)
@@ -373,12 +389,12 @@ def _plan_for(options: CanonicalOptions) -> _Plan:
         if options.id_patterns
         else None
     )
-    pattern = _float_alternative(places)
-    if options.normalize_ids:
-        pattern += _ID_ALTERNATIVES
+    scanners = [(".", re.compile(_float_pattern(places)).finditer)]
     # Shortest possible match: "1." + places+1 digits; "fc_" + 8 chars; "file-" + 6 digits.
     min_len = places + 3
     if options.normalize_ids:
+        scanners.insert(0, ("_", re.compile(_ID_UNDERSCORE).finditer))
+        scanners.insert(1, ("-", re.compile(_ID_DASH).finditer))
         min_len = min(min_len, 11)
     if user_re is not None:
         min_len = 1
@@ -390,7 +406,7 @@ def _plan_for(options: CanonicalOptions) -> _Plan:
         _add_path(root, path, drop=False)
     has_paths = bool(options.ignore_paths or options.id_paths)
     return _Plan(
-        string_re=re.compile(pattern),
+        scanners=tuple(scanners),
         user_re=user_re,
         min_len=min_len,
         places=places,
@@ -400,6 +416,81 @@ def _plan_for(options: CanonicalOptions) -> _Plan:
     )
 
 
+def _scan(plan: _Plan, s: str, pieces: list[str | tuple[str, str]]) -> bool:
+    """Append ``s`` to ``pieces`` as literals and (kind, raw id) pairs, floats rounded.
+
+    Returns whether any id was found.  Written for speed (it runs on every new string):
+    one memchr-fast ``in`` test per regex, then a plain loop over the few matches.
+    """
+    matches: list[re.Match[str]] | None = None
+    for anchor, finditer in plan.scanners:
+        if anchor in s:
+            found = list(finditer(s))
+            if found:
+                if matches is None:
+                    matches = found
+                else:
+                    # An anchor is never inside another match's leftward extension (prefixes
+                    # are [a-z], UUID heads hex, integer parts digits): anchor order is text
+                    # order.
+                    matches += found
+                    matches.sort(key=_match_start)
+    if matches is None:
+        pieces.append(s)
+        return False
+    has_ids = False
+    last = 0
+    for m in matches:
+        anchor, end = m.span()
+        group = m.lastgroup
+        begin = anchor
+        if group == "f":
+            while begin > 0 and "0" <= s[begin - 1] <= "9":
+                begin -= 1
+            if begin < last or (begin > 0 and s[begin - 1] in _FLOAT_LEFT):
+                continue  # "v1.234567" is part of a word
+            pieces.append(s[last:begin] + f"{float(s[begin:end]):.{plan.places}f}")
+            last = end
+            continue
+        if group == "u":
+            begin -= 8
+            kind = "uuid"
+        else:  # "i": walk back over the lowercase prefix the look-behind verified
+            begin -= 2  # every prefix has at least 2 letters
+            while begin > 0 and "a" <= s[begin - 1] <= "z":
+                begin -= 1
+            kind = s[begin:anchor]
+        if begin < last:
+            continue  # overlaps an id already taken (e.g. a UUID inside an id)
+        pieces.append(s[last:begin])
+        pieces.append((kind, s[begin:end]))
+        has_ids = True
+        last = end
+    pieces.append(s[last:])
+    return has_ids
+
+
+def _template(plan: _Plan, s: str) -> _Template:
+    """Parse one string into its body-independent :data:`_Template`."""
+    pieces: list[str | tuple[str, str]] = []
+    if plan.user_re is None:
+        has_ids = _scan(plan, s, pieces)
+    else:
+        has_ids = False
+        last = 0
+        for m in plan.user_re.finditer(s):
+            if m.end() == m.start():
+                continue  # an empty match replaces nothing
+            has_ids |= _scan(plan, s[last : m.start()], pieces)
+            pieces.append(("id", m.group()))
+            has_ids = True
+            last = m.end()
+        has_ids |= _scan(plan, s[last:], pieces)
+    if not has_ids:
+        return pieces[0] if len(pieces) == 1 else "".join(pieces)  # type: ignore[arg-type]
+    return tuple(pieces)
+
+
 class _Normalizer:
     """Walks one body; owns that body's id → placeholder table.
 
@@ -407,27 +498,22 @@ class _Normalizer:
     keys sorted), so the same id is the same placeholder everywhere in the body and two
     different ids stay different: a body whose tool results refer to calls [A, B] never
     matches one whose results refer to [B, A].
+
+    The fast path (no ignore/id paths) rewrites the freshly parsed body IN PLACE: the body
+    was parsed by us, so nobody else sees it, and copying every dict would double the cost.
     """
 
-    __slots__ = (
-        "plan", "ids", "counters", "_fmt", "_user_sub", "_search", "_finditer",
-        "min_len", "places", "times", "drop_none",
-    )  # fmt: skip
+    __slots__ = ("counters", "drop_none", "ids", "min_len", "places", "plan", "templates", "times")
 
     def __init__(self, plan: _Plan) -> None:
         self.plan = plan
+        self.templates = plan.templates
         self.min_len = plan.min_len
         self.places = plan.places
         self.times = TIMESTAMP_FIELDS if plan.builtin_ids else None
         self.drop_none = plan.ignore_defaults
         self.ids: dict[Any, str] = {}
         self.counters: dict[str, int] = {}
-        self._fmt = f"{{:.{plan.places}f}}".format
-        self._search = plan.string_re.search
-        self._finditer = plan.string_re.finditer
-        self._user_sub = (
-            functools.partial(plan.user_re.sub, self._user_replace) if plan.user_re else None
-        )
 
     def placeholder(self, kind: str, raw: Any) -> str:
         found = self.ids.get(raw)
@@ -437,52 +523,26 @@ class _Normalizer:
             found = self.ids[raw] = f"<{kind}_{n}>"
         return found
 
-    def _user_replace(self, m: re.Match[str]) -> str:
-        return self.placeholder("id", m.group())
-
     def string(self, s: str) -> str:
-        """Normalize ids and floats inside one string (also JSON-in-a-string)."""
+        """Normalize ids and floats inside one string (also JSON-in-a-string).
+
+        Templates are cached per options: a cassette's bodies repeat the same long strings
+        (system prompts, earlier turns, tool outputs), and hashing a string is ~10x cheaper
+        than scanning it.  Only the id numbering is per body.
+        """
         if len(s) < self.min_len:
             return s
-        if self._user_sub is not None:
-            s = self._user_sub(s)
-        first = self._search(s)
-        if first is None:  # the common case: one fast C scan, nothing to replace
-            return s
-        parts: list[str] = []
-        last = 0
-        for m in self._finditer(s, first.start()):
-            anchor, end, group = m.start(), m.end(), m.lastgroup
-            if group == "f":
-                begin = anchor
-                while begin > 0 and "0" <= s[begin - 1] <= "9":
-                    begin -= 1
-                if begin < last or (begin > 0 and s[begin - 1] in _FLOAT_LEFT):
-                    continue  # "v1.234567", or digits already inside a replaced id
-                replacement = self._fmt(float(s[begin:end]))
-            elif group == "u":
-                begin = anchor - 8
-                replacement = self.placeholder("uuid", s[begin:end])
-            else:  # "i" / "j": walk back over the lowercase prefix the look-behind verified
-                begin = anchor
-                while begin > 0 and "a" <= s[begin - 1] <= "z":
-                    begin -= 1
-                replacement = self.placeholder(s[begin:anchor], s[begin:end])
-            if begin < last:
-                continue
-            parts.append(s[last:begin])
-            parts.append(replacement)
-            last = end
-        if not parts:
-            return s
-        parts.append(s[last:])
-        return "".join(parts)
-
-    def scalar_id(self, value: Any) -> Any:
-        """A value at a user ``id_paths`` path: the whole value is the id."""
-        if value is None or isinstance(value, (bool, dict, list)):
-            return self.walk(value, ())
-        return self.placeholder("id", value)
+        template = self.templates.get(s)
+        if template is None:
+            template = _template(self.plan, s)
+            if len(s) <= _TEMPLATE_MAX_LEN:
+                if len(self.templates) >= _TEMPLATE_CACHE_SIZE:
+                    self.templates.clear()
+                self.templates[s] = template
+        if type(template) is str:
+            return template
+        placeholder = self.placeholder
+        return "".join([p if type(p) is str else placeholder(*p) for p in template])
 
     def number(self, value: float) -> float | int:
         value = round(value, self.places)
@@ -490,8 +550,14 @@ class _Normalizer:
             return int(value)  # JSON has one number type: 1.0 and 1 are the same value
         return value
 
+    def scalar_id(self, value: Any) -> Any:
+        """A value at a user ``id_paths`` path: the whole value is the id."""
+        if value is None or isinstance(value, (bool, dict, list)):
+            return self.walk(value, ())
+        return self.placeholder("id", value)
+
     def walk(self, value: Any, states: tuple[_Node, ...]) -> Any:
-        """Canonical copy of any JSON value (``type() is`` checks: json.loads makes no
+        """Canonical form of any JSON value (``type() is`` checks: json.loads makes no
         subclasses, and this runs for every node of every body)."""
         t = type(value)
         if t is str:
@@ -499,16 +565,20 @@ class _Normalizer:
         if t is dict:
             return self.obj(value, states) if states else self.obj_fast(value)
         if t is list:
-            if not states:
-                return [self.walk(v, ()) for v in value]
-            return self.list_paths(value, states)
+            if states:
+                return self.list_paths(value, states)
+            walk = self.walk
+            for i, item in enumerate(value):
+                new = walk(item, ())
+                if new is not item:
+                    value[i] = new
+            return value
         if t is float:
             return self.number(value)
         return value  # int, bool, None
 
     def obj_fast(self, value: dict[str, Any]) -> dict[str, Any]:
-        """The common case, no ignore/id paths: the per-key work of :meth:`obj`, inlined."""
-        out: dict[str, Any] = {}
+        """The common case, no ignore/id paths: :meth:`obj` inlined, rewriting in place."""
         times = self.times
         drop_none = self.drop_none
         min_len = self.min_len
@@ -516,31 +586,33 @@ class _Normalizer:
             item = value[key]
             t = type(item)
             if t is str:
-                if times is not None and (key in times or key.endswith("_at")):
-                    if _ISO_FULLMATCH(item):
-                        item = self.placeholder("time", item)
-                    elif len(item) >= min_len:
-                        item = self.string(item)
+                if (
+                    times is not None
+                    and (key in times or key.endswith("_at"))
+                    and _ISO_FULLMATCH(item)
+                ):
+                    value[key] = self.placeholder("time", item)
                 elif len(item) >= min_len:
-                    item = self.string(item)
+                    new = self.string(item)
+                    if new is not item:
+                        value[key] = new
             elif t is dict:
-                item = self.obj_fast(item)
+                self.obj_fast(item)
             elif t is list:
-                item = [self.walk(v, ()) for v in item]
+                self.walk(item, ())
             elif item is None:
                 if drop_none:
-                    continue
+                    del value[key]
             elif t is int or t is float:
                 if (
                     times is not None
                     and (key in times or key.endswith("_at"))
                     and (1e9 <= item < 1e10 or 1e12 <= item < 1e13)
                 ):
-                    item = self.placeholder("time", item)
+                    value[key] = self.placeholder("time", item)
                 elif t is float:
-                    item = self.number(item)
-            out[key] = item
-        return out
+                    value[key] = self.number(item)
+        return value
 
     def obj(self, value: dict[str, Any], states: tuple[_Node, ...]) -> dict[str, Any]:
         """An object while ignore/id paths are live: follow the path trie key by key."""
@@ -582,6 +654,10 @@ class _Normalizer:
 
 _DUMPS = json.JSONEncoder(
     ensure_ascii=False, separators=(",", ":"), allow_nan=True, check_circular=False
+).encode
+# The fast path leaves dicts in their original order: let the C encoder sort them.
+_DUMPS_SORTED = json.JSONEncoder(
+    ensure_ascii=False, separators=(",", ":"), allow_nan=True, check_circular=False, sort_keys=True
 ).encode
 _SHORT_BYTES = 256  # non-JSON bodies up to this size are their own key; longer ones a hash
 _BIG_TEXT = 65536  # multipart text parts beyond this are keyed by hash, not content
@@ -655,7 +731,7 @@ def _json(body: bytes | str, plan: _Plan) -> Canonical | None:
             del value["stream_options"]
     else:
         value = norm.walk(data, plan.paths)
-    return Canonical("json", "json:" + _DUMPS(value), value)
+    return Canonical("json", "json:" + _DUMPS_SORTED(value), value)
 
 
 def _bytes(raw: bytes) -> Canonical:
@@ -665,9 +741,7 @@ def _bytes(raw: bytes) -> Canonical:
     return Canonical("bytes", "bytes#" + hashlib.sha256(raw).hexdigest(), raw)
 
 
-def _fields_value(
-    fields: list[tuple[str, Any]], plan: _Plan, norm: _Normalizer
-) -> dict[str, Any]:
+def _fields_value(fields: list[tuple[str, Any]], plan: _Plan, norm: _Normalizer) -> dict[str, Any]:
     """Sort fields by name (stably), apply ignore/id paths by field name, label repeats."""
     root = plan.paths
     out: dict[str, Any] = {}

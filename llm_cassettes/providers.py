@@ -167,12 +167,25 @@ def type_name(cls: type) -> str:
 _Typer = Callable[[Any], "str | None"]
 
 
+def _fits(cls: type, value: Any) -> bool:
+    """Whether the installed SDK's model accepts the payload: only then is it labelled."""
+    if type_name(cls) in UNVALIDATED_TYPES:
+        return True
+    try:
+        cls.model_validate(value)  # type: ignore[attr-defined]
+    except Exception:
+        return False
+    return True
+
+
 @lru_cache(maxsize=256)
 def _typer(dotted: str) -> _Typer | None:
     """A function giving the concrete class name for a value of type ``dotted``.
 
     A discriminated union (the Responses stream events) resolves to the member
     the SDK itself would build, so the stored ``__type__`` is the concrete class.
+    A payload the model does not accept (an error body, another provider's
+    shape) gets no type rather than a wrong one.
     """
     try:
         target = _import_dotted(dotted)
@@ -180,16 +193,17 @@ def _typer(dotted: str) -> _Typer | None:
         return None
     if isinstance(target, type):
         name = type_name(target)
-        return lambda _value: name
+        return lambda value: name if _fits(target, value) else None
     try:
         from openai._models import construct_type
     except ImportError:  # pragma: no cover - openai is a dependency
         return None
 
     def concrete(value: Any) -> str | None:
-        built = construct_type(type_=target, value=value)
-        cls = type(built)
-        return type_name(cls) if hasattr(cls, "model_fields") else None
+        cls = type(construct_type(type_=target, value=value))
+        if hasattr(cls, "model_fields") and _fits(cls, value):
+            return type_name(cls)
+        return None
 
     return concrete
 
