@@ -13,7 +13,9 @@ each recorded request's key once and look a live request up in a ``dict``.  :fun
 
 This module is pure: no vcrpy, no pytest, no I/O.  It is on the hot path (thousands of 2–3 KB
 bodies per test session), so all regexes are compiled once per :class:`CanonicalOptions`
-(cached), nothing is deep-copied, and the canonical structure is built in a single walk.
+(cached), the freshly parsed body is normalized in place in a single walk (no deep copies),
+and each distinct string is scanned for ids/floats once per options (a cassette's bodies
+repeat the same system prompts, turns and tool outputs over and over).
 """
 
 from __future__ import annotations
@@ -69,7 +71,7 @@ class CanonicalOptions:
         id_patterns: extra regexes whose matches anywhere in a string are volatile ids,
             replaced by ``<id_N>`` placeholders like the built-in patterns.  They apply even
             when ``normalize_ids`` is false, because the user asked for them explicitly.
-            A pattern must not define a named group called ``i``, ``u``, ``f`` or ``pN``.
+            They are tried before the built-in patterns.
         id_paths: JSON paths (same syntax as ``ignore_paths``) whose whole scalar values are
             volatile ids, replaced by ``<id_N>``.  Also independent of ``normalize_ids``.
         ignore_defaults: drop what the SDK adds on its own: object keys whose value is
@@ -158,7 +160,7 @@ class Difference:
 
 
 # --------------------------------------------------------------------------------------------
-# Ids, floats and timestamps: one combined regex
+# Ids, floats and timestamps
 # --------------------------------------------------------------------------------------------
 
 #: Prefixes of provider/client-generated ids (OpenAI, Anthropic, llama-stack, vLLM …).
@@ -183,7 +185,6 @@ uppercase letter, while ordinary identifiers and words are lowercase:
 Known false positives, harmless because they are replaced consistently within a body:
 ``call_GetWeather``, ``call_function_v2``."""
 
-# The string regex is on the hot path: it runs over every string of every body.  Python's
 # These regexes run over every string of every body, so they are built for Python's `re`
 # scanner: a pattern whose first item is ONE literal character is searched with a tight C loop,
 # while a pattern starting with a character set, a group or a look-behind is tried at (almost)
@@ -276,13 +277,13 @@ _PATH_TOKEN = re.compile(r"\[(\*|[0-9]+)\]|([^.\[\]]+)|(\.)")
 class _Node:
     """One step of the ignore/id path trie.  ``drop``/``ident`` mark a complete path."""
 
-    __slots__ = ("any_item", "any_key", "drop", "ident", "items", "keys")
+    __slots__ = ("any", "any_item", "drop", "ident", "items", "keys")
 
     def __init__(self) -> None:
-        self.keys: dict[str, _Node] = {}
-        self.any_key: _Node | None = None
-        self.items: dict[int, _Node] = {}
-        self.any_item: _Node | None = None
+        self.keys: dict[str, _Node] = {}  # "name"
+        self.items: dict[int, _Node] = {}  # "[3]"
+        self.any_item: _Node | None = None  # "[*]": any list item
+        self.any: _Node | None = None  # "*": any key or list item
         self.drop = False
         self.ident = False
 
@@ -319,10 +320,9 @@ def _add_path(root: _Node, path: str, *, drop: bool) -> None:
         elif kind == "item":
             node.any_item = node.any_item or _Node()
             node = node.any_item
-        else:  # '*' matches any key and any list item
-            shared = node.any_key or node.any_item or _Node()
-            node.any_key = node.any_item = shared
-            node = shared
+        else:
+            node.any = node.any or _Node()
+            node = node.any
     if drop:
         node.drop = True
     else:
@@ -335,8 +335,8 @@ def _key_steps(states: tuple[_Node, ...], key: str) -> tuple[_Node, ...]:
         child = node.keys.get(key)
         if child is not None:
             out.append(child)
-        if node.any_key is not None:
-            out.append(node.any_key)
+        if node.any is not None:
+            out.append(node.any)
     return tuple(out)
 
 
@@ -348,6 +348,8 @@ def _item_steps(states: tuple[_Node, ...], index: int) -> tuple[_Node, ...]:
             out.append(child)
         if node.any_item is not None:
             out.append(node.any_item)
+        if node.any is not None:
+            out.append(node.any)
     return tuple(out)
 
 
@@ -703,12 +705,15 @@ def canonicalize(
             return result
     elif mime == "application/x-www-form-urlencoded":
         return _form(raw, plan)
-    elif mime.startswith("multipart/"):
+    elif mime.startswith("multipart/") or (
+        not mime and raw.startswith(b"--") and b"content-disposition" in raw[:1024].lower()
+    ):
+        # (A multipart body whose content type was lost still announces itself.)
         result = _multipart(raw, content_type or "", plan)
         if result is not None:
             return result
     else:
-        first = raw.lstrip()[:1]
+        first = raw[:64].lstrip()[:1]  # no copy of a large body just to peek
         if first in (b"{", b"["):
             result = _json(body, plan)
             if result is not None:

@@ -9,6 +9,7 @@ user's ``before_record_request`` cannot switch scrubbing off by accident.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 from collections.abc import Callable, Mapping
@@ -18,6 +19,8 @@ from typing import Any
 from vcr import VCR
 from vcr.request import Request
 
+from .cassette import LLMCassette
+from .matchers import BODY_MATCHER, DEFAULT_MATCH_ON, body_matcher, canonical_options
 from .persister import CassettePersister
 from .scrub import SECRET_JSON_KEYS, REDACTED, Scrubber, ScrubOptions
 from .serializer import CassetteSerializer
@@ -35,6 +38,13 @@ LLM_OPTIONS: dict[str, Any] = {
     "secret_values": (),
     "typed_bodies": True,
     "validate_types": True,
+    # request matching (see llm_cassettes.matchers)
+    "float_places": 5,
+    "ignore_json_paths": (),
+    "id_patterns": (),
+    "id_json_paths": (),
+    "ignore_defaults": True,
+    "normalize_ids": True,
 }
 
 
@@ -142,16 +152,23 @@ class LLMVCR(VCR):
     :meth:`adopt`, keeping every setting pytest-recording made.
     """
 
+    test_id: str | None = None
+
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("decode_compressed_response", True)
+        kwargs.setdefault("match_on", DEFAULT_MATCH_ON)
         super().__init__(**kwargs)
         self.persister = CassettePersister()
+        self.matchers[BODY_MATCHER] = body_matcher(canonical_options(LLM_OPTIONS))
 
     @classmethod
     def adopt(cls, vcr: VCR) -> LLMVCR:
         """Make pytest-recording's ``VCR`` an ``LLMVCR`` in place (same settings)."""
         vcr.__class__ = cls
         vcr.decode_compressed_response = True
+        if tuple(vcr.match_on) == ("method", "scheme", "host", "port", "path", "query"):
+            vcr.match_on = DEFAULT_MATCH_ON  # vcrpy's default, so not the user's choice
+        vcr.matchers[BODY_MATCHER] = body_matcher(canonical_options(LLM_OPTIONS))
         extra_paths = getattr(vcr.persister, "extra_paths", ())
         vcr.persister = CassettePersister(extra_paths)
         return vcr  # type: ignore[return-value]
@@ -163,7 +180,13 @@ class LLMVCR(VCR):
             scrubber, typed=bool(options["typed_bodies"]), validate=bool(options["validate_types"])
         )
         serializer_name = kwargs.get("serializer", self.serializer)
-        merged = super().get_merged_config(**kwargs)
+        default_body = self.matchers[BODY_MATCHER]
+        self.matchers[BODY_MATCHER] = body_matcher(canonical_options(options))
+        try:
+            merged = super().get_merged_config(**kwargs)
+        finally:
+            self.matchers[BODY_MATCHER] = default_body
+        merged["test_id"] = kwargs.get("test_id", self.test_id)
         if serializer_name == "yaml":
             merged["serializer"] = serializer
         else:
@@ -172,6 +195,12 @@ class LLMVCR(VCR):
             merged["before_record_request"], _request_scrubber(scrubber)
         )
         return merged
+
+
+    def _use_cassette(self, with_current_defaults: bool = False, **kwargs: Any) -> Any:
+        if with_current_defaults:
+            return LLMCassette.use(**self.get_merged_config(**kwargs))
+        return LLMCassette.use_arg_getter(functools.partial(self.get_merged_config, **kwargs))
 
 
 def use_cassette(path: str | os.PathLike[str] | Callable[..., Any] | None = None, **kwargs: Any):

@@ -17,11 +17,14 @@ pytest_plugins = ["pytester"]
 def _record_chat(fake: FakeOpenAI, path: Path, stream: bool = False) -> openai.OpenAI:
     client = openai.OpenAI(base_url=fake.base_url, api_key=FAKE_API_KEY, max_retries=0)
     with use_cassette(path, record_mode="once"):
-        result = client.chat.completions.create(
-            model="gpt-4o", messages=[{"role": "user", "content": "hi"}], stream=stream
-        )
         if stream:
-            list(result)
+            list(
+                client.chat.completions.create(
+                    model="gpt-4o", messages=[{"role": "user", "content": "hi"}], stream=True
+                )
+            )
+        else:
+            client.chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": "hi"}])
     return client
 
 

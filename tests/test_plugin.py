@@ -62,7 +62,7 @@ def test_replay_mode_none_refuses_unrecorded_requests(project: pytest.Pytester) 
     project.makepyfile(test_x=TEST_CHAT)
     result = project.runpytest()  # nothing recorded, mode "none"
     result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines(["*CannotOverwriteExistingCassetteException*"])
+    result.stdout.fnmatch_lines(["*CassetteMiss: No recorded interaction matches POST*"])
 
 
 def test_one_cassette_per_test_id(project: pytest.Pytester) -> None:

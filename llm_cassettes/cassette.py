@@ -1,0 +1,198 @@
+"""An indexed vcrpy cassette: O(1) lookup, recorded order kept, misses that explain themselves.
+
+vcrpy's :class:`~vcr.cassette.Cassette` scans every stored interaction and runs
+every matcher on each, for every request. :class:`LLMCassette` computes each
+stored request's key once (the tuple of its matchers' keys, see
+:mod:`llm_cassettes.matchers`) and keeps, per key, the interactions in recorded
+order, so a live request is found with one dict lookup and identical requests
+replay in the order they were recorded. Matchers without a key (a user's own
+function) still run, but only against the interactions in the same bucket.
+
+It also fixes vcrpy's ``new_episodes`` alternation: a response recorded in this
+session counts as played, so a third identical request is recorded, not
+answered with the second one's response.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+from collections import defaultdict, deque
+from collections.abc import Callable, Hashable, Iterator
+from typing import Any
+
+from vcr.cassette import Cassette
+from vcr.errors import CannotOverwriteExistingCassetteException
+from vcr.matchers import requests_match
+from vcr.record_mode import RecordMode
+from vcr.request import Request
+
+from .matchers import key_of
+
+__all__ = ["CassetteMiss", "LLMCassette"]
+
+_MAX_DIFF_CANDIDATES = 200
+
+
+class LLMCassette(Cassette):
+    """A vcrpy cassette with an index. Accepts ``test_id`` for error messages."""
+
+    def __init__(self, *args: Any, test_id: str | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.test_id = test_id
+        keyed = [(m, key_of(m)) for m in self._match_on]
+        self._key_fns: list[Callable[[Request], Any]] = [fn for _, fn in keyed if fn is not None]
+        self._pairwise = [m for m, fn in keyed if fn is None]
+        self._index: dict[Hashable, list[int]] = defaultdict(list)
+        self._keys: list[Hashable] = []
+        self._cursor: dict[Hashable, int] = {}
+        self._loading = False
+        self._last: tuple[Request | None, Hashable, Request | None] = (None, None, None)
+
+    # -- keys ----------------------------------------------------------------------------
+    def _key(self, request: Request) -> Hashable:
+        return tuple(fn(request) for fn in self._key_fns)
+
+    def _live_key(self, request: Request) -> tuple[Hashable, Request | None]:
+        """Key of a live request, after the record hooks (cached: vcrpy asks several times)."""
+        last_request, last_key, last_filtered = self._last
+        if last_request is request:
+            return last_key, last_filtered
+        filtered = self._before_record_request(request)
+        key = self._key(filtered) if filtered else None
+        self._last = (request, key, filtered)
+        return key, filtered
+
+    # -- recording -----------------------------------------------------------------------
+    def _load(self) -> None:
+        self._loading = True
+        try:
+            super()._load()
+        finally:
+            self._loading = False
+
+    def append(self, request: Request, response: Any) -> None:
+        before = len(self.data)
+        super().append(request, response)
+        if len(self.data) == before:
+            return  # a hook dropped it
+        index = before
+        key = self._key(self.data[index][0])
+        self._keys.append(key)
+        self._index[key].append(index)
+        if not self._loading and self.record_mode != RecordMode.ALL:
+            # Recorded now, so already answered: the next identical request must not replay it.
+            self.play_counts[index] += 1
+
+    def rewind(self) -> None:
+        super().rewind()
+        self._cursor.clear()
+
+    # -- lookup --------------------------------------------------------------------------
+    def _candidates(self, request: Request) -> Iterator[int]:
+        key, filtered = self._live_key(request)
+        if filtered is None:
+            return
+        for index in self._index.get(key, ()):
+            if not self._pairwise or requests_match(filtered, self.data[index][0], self._pairwise):
+                yield index
+
+    def _responses(self, request: Request) -> Iterator[tuple[int, Any]]:
+        for index in self._candidates(request):
+            yield index, self.data[index][1]
+
+    def _next_unplayed(self, request: Request) -> int | None:
+        if self.allow_playback_repeats:
+            return next(self._candidates(request), None)
+        key, filtered = self._live_key(request)
+        if filtered is None:
+            return None
+        bucket = self._index.get(key, ())
+        if not self._pairwise:
+            start = self._cursor.get(key, 0)
+            for position in range(start, len(bucket)):
+                if self.play_counts[bucket[position]] == 0:
+                    self._cursor[key] = position
+                    return bucket[position]
+            self._cursor[key] = len(bucket)
+            return None
+        for index in self._candidates(request):
+            if self.play_counts[index] == 0:
+                return index
+        return None
+
+    def __contains__(self, request: Request) -> bool:
+        return self._next_unplayed(request) is not None
+
+    def can_play_response_for(self, request: Request) -> bool:
+        if self.record_mode == RecordMode.ALL:
+            return False
+        key, filtered = self._live_key(request)
+        if not filtered:
+            return False
+        found = (self.rewound or self.allow_playback_repeats) and request in self
+        if not found and self.write_protected:
+            raise CassetteMiss(cassette=self, failed_request=request)
+        return bool(found)
+
+    def play_response(self, request: Request) -> Any:
+        index = self._next_unplayed(request)
+        if index is None:
+            return super().play_response(request)  # raises vcrpy's UnhandledHTTPRequestError
+        if self.play_counts[index] == 0 and index < self._loaded_count:
+            self._played_interactions.append((self.data[index][0], self.data[index][1]))
+        self.play_counts[index] += 1
+        return self.data[index][1]
+
+    # -- saving --------------------------------------------------------------------------
+    def _new_interactions(self) -> list[tuple[Request, Any]]:
+        if self._pairwise:
+            return super()._new_interactions()
+        old = set(self._keys[: self._loaded_count])
+        return [item for item, key in zip(self.data, self._keys, strict=True) if key not in old]
+
+    def _rerecorded_interactions(self) -> list[tuple[Request, Any]]:
+        if self._pairwise:
+            return super()._rerecorded_interactions()
+        recorded_keys = set(self._keys[self._loaded_count :])
+        loaded = list(zip(self.data[: self._loaded_count], self._keys, strict=False))
+        recorded = self.data[self._loaded_count :]
+        if self.drop_unused_requests:
+            return recorded
+        return [item for item, key in loaded if key not in recorded_keys] + recorded
+
+    # -- misses --------------------------------------------------------------------------
+    def explain_miss(self, request: Request) -> str:
+        """A readable account of why ``request`` matched nothing, for the test's error."""
+        from ._miss import explain
+
+        return explain(self, request)
+
+
+class CassetteMiss(CannotOverwriteExistingCassetteException):
+    """No recorded interaction matches a request and the record mode forbids recording.
+
+    A subclass of vcrpy's exception, so code that catches that keeps working;
+    the message names the cassette and the test, shows the closest recorded
+    request with a diff of the canonical bodies, and the command to re-record.
+    """
+
+    def __init__(self, *, cassette: LLMCassette, failed_request: Request) -> None:
+        self.cassette = cassette
+        self.failed_request = failed_request
+        self.similar_requests = []
+        self.reason = "no_match" if len(cassette) else "cassette_not_found"
+        Exception.__init__(self, cassette.explain_miss(failed_request))
+
+
+def rerecord_command(test_id: str | None) -> str:
+    if not test_id:
+        return "re-record with record_mode='new_episodes' (or delete the cassette and record again)"
+    return f"pytest --record-mode=new_episodes {shlex.quote(test_id)}"
+
+
+def display_path(path: Any) -> str:
+    try:
+        return os.path.relpath(os.fspath(path))
+    except ValueError:
+        return os.fspath(path)

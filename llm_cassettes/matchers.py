@@ -1,0 +1,96 @@
+"""Request matchers: vcrpy's ``fn(r1, r2)`` interface, plus a key for indexed lookup.
+
+``llm_body`` compares canonical bodies (see :mod:`llm_cassettes._canonical`):
+JSON key order, volatile ids, multipart boundaries and SDK-added defaults do
+not count, anything with meaning does. Each matcher here also carries a
+``key(request)`` function; when every matcher of a cassette has one, the
+cassette finds a live request by its key in a dict instead of running every
+matcher against every stored interaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from vcr import matchers as vcr_matchers
+from vcr.request import Request
+
+from ._canonical import Canonical, CanonicalOptions, canonicalize
+
+__all__ = ["BODY_MATCHER", "DEFAULT_MATCH_ON", "body_matcher", "canonical_body", "key_of"]
+
+BODY_MATCHER = "llm_body"
+DEFAULT_MATCH_ON = ("method", "scheme", "host", "port", "path", "query", BODY_MATCHER)
+
+Matcher = Callable[[Request, Request], Any]
+
+
+def _content_type(request: Request) -> str | None:
+    headers = request.headers
+    for name in headers:
+        if name.lower() == "content-type":
+            value = headers[name]
+            return value[0] if isinstance(value, list) else value
+    return None
+
+
+def canonical_body(request: Request, options: CanonicalOptions) -> Canonical:
+    """The canonical form of a request's body under ``options``."""
+    body = request.body
+    if hasattr(body, "read"):  # vcrpy keeps file-like bodies as such
+        body = request.body_bytes
+    return canonicalize(body, _content_type(request), options)
+
+
+def body_matcher(options: CanonicalOptions) -> Matcher:
+    """The ``llm_body`` matcher for one set of options (vcrpy ``fn(r1, r2)`` interface)."""
+
+    def llm_body(r1: Request, r2: Request) -> None:
+        one, two = canonical_body(r1, options), canonical_body(r2, options)
+        if one.key != two.key:
+            from ._canonical import diff, format_diff
+
+            raise AssertionError("canonical bodies differ:\n" + format_diff(diff(two, one)))
+
+    llm_body.key = lambda request: canonical_body(request, options).key  # type: ignore[attr-defined]
+    llm_body.options = options  # type: ignore[attr-defined]
+    return llm_body
+
+
+def _query(request: Request) -> tuple[tuple[str, str], ...]:
+    return tuple(request.query)
+
+
+_BUILTIN_KEYS: Mapping[Any, Callable[[Request], Any]] = {
+    vcr_matchers.method: lambda r: r.method,
+    vcr_matchers.uri: lambda r: r.uri,
+    vcr_matchers.scheme: lambda r: r.scheme,
+    vcr_matchers.host: lambda r: r.host,
+    vcr_matchers.port: lambda r: r.port,
+    vcr_matchers.path: lambda r: r.path,
+    vcr_matchers.query: _query,
+}
+
+
+def key_of(matcher: Matcher) -> Callable[[Request], Any] | None:
+    """The key function of a matcher, or None if it can only be run pairwise."""
+    return getattr(matcher, "key", None) or _BUILTIN_KEYS.get(matcher)
+
+
+def canonical_options(config: Mapping[str, Any]) -> CanonicalOptions:
+    """Canonicalization options from this library's ``vcr_config`` keys."""
+    return CanonicalOptions(
+        float_places=int(config["float_places"]),
+        ignore_paths=_strings(config["ignore_json_paths"]),
+        id_patterns=_strings(config["id_patterns"]),
+        id_paths=_strings(config["id_json_paths"]),
+        ignore_defaults=bool(config["ignore_defaults"]),
+        normalize_ids=bool(config["normalize_ids"]),
+    )
+
+
+def _strings(value: Any) -> tuple[str, ...]:
+    if isinstance(value, str):
+        return (value,)
+    return tuple(str(item) for item in value or ())
