@@ -612,12 +612,14 @@ class _Server(ThreadingHTTPServer):
     block_on_close = False
     fake: FakeOpenAI
 
-    def __init__(self, fake: FakeOpenAI) -> None:
+    allow_reuse_address = True  # a fixed port can be bound again right after stop()
+
+    def __init__(self, fake: FakeOpenAI, port: int = 0) -> None:
         self.fake = fake
         self.closing = False
         self.connections: set[socket.socket] = set()
         self.connections_lock = threading.Lock()
-        super().__init__(("127.0.0.1", 0), _Handler)
+        super().__init__(("127.0.0.1", port), _Handler)
 
     def server_bind(self) -> None:
         # HTTPServer.server_bind calls getfqdn(), a possibly slow DNS lookup; skip it.
@@ -1000,8 +1002,14 @@ class FakeOpenAI:
     """
 
     def __init__(
-        self, *, gzip: bool = False, chunk_delay: float = 0.0, deterministic: bool = False
+        self,
+        *,
+        gzip: bool = False,
+        chunk_delay: float = 0.0,
+        deterministic: bool = False,
+        port: int = 0,
     ) -> None:
+        self.port_requested = port
         self.gzip = gzip
         self.chunk_delay = chunk_delay
         self.deterministic = deterministic
@@ -1019,7 +1027,7 @@ class FakeOpenAI:
         """Bind a free loopback port and serve in a daemon thread."""
         if self._server is not None:
             raise RuntimeError("FakeOpenAI is already started")
-        server = _Server(self)
+        server = _Server(self, self.port_requested)
         self._server = server
         self._base_url = f"http://127.0.0.1:{server.server_port}/v1"
         self._thread = threading.Thread(
