@@ -79,7 +79,8 @@ SYSTEM_PROMPT = (
     "the tool at most three times per user question; after that, answer with what you have. "
     "Today the handbook has 412 documents across 37 services; incident reports go back to "
     "2019-01-01. Be precise, be brief, be honest about uncertainty, and prefer primary "
-    "sources (runbooks, postmortems) over meeting notes or chat transcripts."
+    "sources (runbooks, postmortems) over meeting notes or chat transcripts. Answer in the "
+    "language of the question. Never speculate about roadmaps."
 )
 
 TOOLS = [
@@ -226,7 +227,7 @@ def _server() -> ThreadingHTTPServer:
         def log_message(self, *args: object) -> None:
             pass
 
-        def do_POST(self) -> None:  # noqa: N802
+        def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("content-length", 0)))
             data = json.dumps(_answer(body)).encode()
             self.send_response(200)
@@ -291,7 +292,9 @@ def _warm_up(openai: Any, httpx2: Any, base_url: str) -> None:
         return httpx2.Response(200, headers={"content-type": "application/json"}, content=answer)
 
     http_client = httpx2.Client(transport=httpx2.MockTransport(handler))
-    client = openai.OpenAI(base_url=base_url, api_key="sk-x", max_retries=0, http_client=http_client)
+    client = openai.OpenAI(
+        base_url=base_url, api_key="sk-x", max_retries=0, http_client=http_client
+    )
     client.chat.completions.create(model=MODEL, messages=[_user(0)], tools=TOOLS)
     http_client.close()
 
@@ -308,7 +311,7 @@ def run_variant(variant: str, workdir: Path, n: int, warm_up: bool, profile: str
     import llm_cassettes._miss
     import llm_cassettes._vcr
     import llm_cassettes.cassette
-    import llm_cassettes.serializer  # noqa: F401
+    import llm_cassettes.serializer
 
     base_url = (workdir / "base_url").read_text()  # its server is stopped: replay is offline
     if warm_up:
@@ -329,7 +332,7 @@ def run_variant(variant: str, workdir: Path, n: int, warm_up: bool, profile: str
             with my_vcr.use_cassette(str(workdir / f"plain-{n}.yaml")):
                 return run_agent(client(), n)
         with open(workdir / f"plain-{n}.yaml", encoding="utf-8") as handle:
-            data = yaml.load(handle, Loader=yaml.CSafeLoader)  # noqa: S506 - a safe loader
+            data = yaml.load(handle, Loader=yaml.CSafeLoader)
         responses = iter([item["response"] for item in data["interactions"]])
 
         def handler(request: Any) -> Any:
@@ -368,8 +371,16 @@ def run_variant(variant: str, workdir: Path, n: int, warm_up: bool, profile: str
 def _child(
     variant: str, workdir: Path, n: int, warm_up: bool, profile: str | None = None
 ) -> dict[str, Any]:
-    command = [sys.executable, __file__, "--variant", variant, "--workdir", str(workdir),
-               "--n", str(n)]
+    command = [
+        sys.executable,
+        __file__,
+        "--variant",
+        variant,
+        "--workdir",
+        str(workdir),
+        "--n",
+        str(n),
+    ]
     if not warm_up:
         command.append("--no-warmup")
     if profile:
@@ -380,10 +391,12 @@ def _child(
     return json.loads(out.strip().splitlines()[-1])
 
 
-def _ratio_line(name: str, value: float | None, goal: str, ok: bool | None) -> str:
-    if value is None:
-        return f"  {name:34s}      n/a  (goal {goal})"
-    return f"  {name:34s} {value:8.2f}  (goal {goal})  {'PASS' if ok else 'FAIL'}"
+def _ratio_line(name: str, value: float | None, goal: str | None = None, ok: bool = False) -> str:
+    shown = "     n/a" if value is None else f"{value:8.2f}"
+    if goal is None:
+        return f"  {name:26s} {shown}"
+    verdict = "n/a" if value is None else "PASS" if ok else "FAIL"
+    return f"  {name:26s} {shown}  (goal {goal})  {verdict}"
 
 
 def _print_profile(path: str) -> None:
@@ -418,9 +431,11 @@ def main() -> None:
         workdir = Path(tmp)
         started = time.perf_counter()
         info = record(workdir, sizes)
-        print(f"recorded N = {', '.join(map(str, sizes))} in {time.perf_counter() - started:.1f} s"
-              f"; request bodies {min(i['min_body'] for i in info.values())}-"
-              f"{max(i['max_body'] for i in info.values())} bytes")
+        print(
+            f"recorded N = {', '.join(map(str, sizes))} in {time.perf_counter() - started:.1f} s"
+            f"; request bodies {min(i['min_body'] for i in info.values())}-"
+            f"{max(i['max_body'] for i in info.values())} bytes"
+        )
         cassette_sizes = {
             n: {kind: (workdir / f"{kind}-{n}.yaml").stat().st_size for kind in ("llm", "plain")}
             for n in sizes
@@ -462,10 +477,13 @@ def main() -> None:
             growth = median(n, variant, "growth_kib") / 1024
             cells.append(f"{seconds:7.3f} s {peak:6.1f} MiB (+{growth:5.1f})")
         print(f"{n:>6}  " + "  ".join(cells))
-    print("cassette sizes: " + "; ".join(
-        f"N={n} llm {s['llm'] / 1024:.0f} KiB, vcrpy {s['plain'] / 1024:.0f} KiB"
-        for n, s in cassette_sizes.items()
-    ))
+    print(
+        "cassette sizes: "
+        + "; ".join(
+            f"N={n} llm {s['llm'] / 1024:.0f} KiB, vcrpy {s['plain'] / 1024:.0f} KiB"
+            for n, s in cassette_sizes.items()
+        )
+    )
 
     def ratio(top: tuple[int, str], bottom: tuple[int, str]) -> float | None:
         one, two = median(*top, "seconds"), median(*bottom, "seconds")
@@ -480,11 +498,14 @@ def main() -> None:
     print(_ratio_line("c / a at N=1000", c_a, ">= 2", c_a is not None and c_a >= 2))
     print(_ratio_line("a / d at N=1000", a_d, "<= 1.5", a_d is not None and a_d <= 1.5))
     print(_ratio_line("b / a at N=100", b_a, ">= 8", b_a is not None and b_a >= 8))
-    print(_ratio_line("growth a(1000)/a(250)", grow_a, "", None).rstrip("  (goal )FAIL"))
-    print(_ratio_line("growth d(1000)/d(250)", grow_d, "", None).rstrip("  (goal )FAIL"))
+    print(_ratio_line("growth a(1000)/a(250)", grow_a))
+    print(_ratio_line("growth d(1000)/d(250)", grow_d))
     growth = None if grow_a is None or grow_d is None else grow_a / grow_d
-    print(_ratio_line("a's growth / d's growth", growth, "<= 1.1",
-                      growth is not None and growth <= 1.1))
+    print(
+        _ratio_line(
+            "a's growth / d's growth", growth, "<= 1.1", growth is not None and growth <= 1.1
+        )
+    )
 
 
 if __name__ == "__main__":

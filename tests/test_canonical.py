@@ -220,8 +220,9 @@ def test_consistently_renamed_ids_give_the_same_key(
         calls = data.draw(ids_of("call", n))
         files = data.draw(ids_of("file", n))
         others: list[str] = []
-        for kind in other_kinds:  # distinct within the body, like real ids
-            others.append(data.draw(ID_KINDS[kind].filter(lambda s: s not in others)))
+        for kind in other_kinds:  # all distinct within the body, like real ids
+            taken = {*calls, *files, *others}
+            others.append(data.draw(ID_KINDS[kind].filter(lambda s: s not in taken)))
         return calls, files, others
 
     first, second = draw_ids(), draw_ids()
