@@ -36,7 +36,7 @@ def _server(chunks: int) -> ThreadingHTTPServer:
         def log_message(self, *args: object) -> None:
             pass
 
-        def do_POST(self) -> None:  # noqa: N802
+        def do_POST(self) -> None:
             self.rfile.read(int(self.headers.get("content-length", 0)))
             self.send_response(200)
             self.send_header("content-type", "text/event-stream")
@@ -87,9 +87,7 @@ def record(workdir: Path, chunks: int) -> None:
         ("typed.yaml", use_cassette(workdir / "typed.yaml")),
     ]:
         with cassette:
-            for _ in client.chat.completions.create(
-                model="gpt-4o", messages=MESSAGES, stream=True
-            ):
+            for _ in client.chat.completions.create(model="gpt-4o", messages=MESSAGES, stream=True):
                 pass
     server.shutdown()
     server.server_close()
@@ -123,10 +121,10 @@ def run_variant(variant: str, workdir: Path, repeat: int) -> list[float]:
             import yaml
 
             with open(workdir / "plain.yaml", encoding="utf-8") as handle:
-                data = yaml.load(handle, Loader=yaml.CSafeLoader)  # noqa: S506
+                data = yaml.load(handle, Loader=yaml.CSafeLoader)
             responses = iter(item["response"] for item in data["interactions"])
 
-            def handler(request: httpx2.Request) -> httpx2.Response:
+            def handler(request: httpx2.Request, responses=responses) -> httpx2.Response:
                 stored = next(responses)
                 headers = [(k, v) for k, vs in stored["headers"].items() for v in vs]
                 body = stored["body"]["string"]
@@ -164,19 +162,34 @@ def main() -> None:
         results = {}
         for variant in ("typed", "vcrpy", "floor"):
             out = subprocess.run(
-                [sys.executable, __file__, "--variant", variant, "--workdir", tmp,
-                 "--repeat", str(args.repeat)],
-                check=True, capture_output=True, text=True, env={**os.environ},
+                [
+                    sys.executable,
+                    __file__,
+                    "--variant",
+                    variant,
+                    "--workdir",
+                    tmp,
+                    "--repeat",
+                    str(args.repeat),
+                ],
+                check=True,
+                capture_output=True,
+                text=True,
+                env={**os.environ},
             ).stdout
             results[variant] = statistics.median(json.loads(out.strip().splitlines()[-1]))
         sizes = {name: (workdir / f"{name}.yaml").stat().st_size for name in ("typed", "plain")}
-    print(f"stream of {args.chunks} chunks, median of {args.repeat} replays, each variant in its own process")
+    print(
+        f"stream of {args.chunks} chunks, median of {args.repeat} replays, each variant in its own process"
+    )
     for variant, seconds in results.items():
         print(f"  {variant:6s} {seconds * 1000:8.2f} ms")
     print(f"  typed / vcrpy = {results['typed'] / results['vcrpy']:.3f}  (goal <= 1.15)")
     print(f"  typed / floor = {results['typed'] / results['floor']:.3f}")
     print(f"  vcrpy / floor = {results['vcrpy'] / results['floor']:.3f}")
-    print(f"  cassette size: typed {sizes['typed'] / 1024:.1f} KiB, plain vcrpy {sizes['plain'] / 1024:.1f} KiB")
+    print(
+        f"  cassette size: typed {sizes['typed'] / 1024:.1f} KiB, plain vcrpy {sizes['plain'] / 1024:.1f} KiB"
+    )
 
 
 if __name__ == "__main__":

@@ -22,10 +22,10 @@ from vcr.request import Request
 from .cassette import LLMCassette
 from .matchers import BODY_MATCHER, DEFAULT_MATCH_ON, body_matcher, canonical_options
 from .persister import CassettePersister
-from .scrub import SECRET_JSON_KEYS, REDACTED, Scrubber, ScrubOptions
+from .scrub import REDACTED, SECRET_JSON_KEYS, Scrubber, ScrubOptions
 from .serializer import CassetteSerializer
 
-__all__ = ["LLM_OPTIONS", "LLMVCR", "use_cassette"]
+__all__ = ["LLMVCR", "LLM_OPTIONS", "use_cassette"]
 
 #: Options this library adds to vcrpy's ``use_cassette`` keyword arguments, with defaults.
 LLM_OPTIONS: dict[str, Any] = {
@@ -195,7 +195,6 @@ class LLMVCR(VCR):
             merged["before_record_request"], _request_scrubber(scrubber)
         )
         return merged
-
 
     def _use_cassette(self, with_current_defaults: bool = False, **kwargs: Any) -> Any:
         if with_current_defaults:

@@ -50,7 +50,7 @@ Dumper.add_representer(str, _represent_str)
 
 
 def load(text: str) -> Any:
-    return yaml.load(text, Loader=Loader)  # noqa: S506 - Loader is a safe loader
+    return yaml.load(text, Loader=Loader)
 
 
 def dump(data: Any) -> str:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import os
 import shlex
-from collections import defaultdict, deque
+from collections import defaultdict
 from collections.abc import Callable, Hashable, Iterator
 from typing import Any
 
@@ -127,7 +127,7 @@ class LLMCassette(Cassette):
     def can_play_response_for(self, request: Request) -> bool:
         if self.record_mode == RecordMode.ALL:
             return False
-        key, filtered = self._live_key(request)
+        _, filtered = self._live_key(request)
         if not filtered:
             return False
         found = (self.rewound or self.allow_playback_repeats) and request in self

@@ -71,9 +71,7 @@ class _Fixtures:
         test_file = Path(request.node.path)
         tree = _tree(request.config)
         if tree:
-            return os.fspath(
-                naming.module_cassette_dir(request.config.rootpath, tree, test_file)
-            )
+            return os.fspath(naming.module_cassette_dir(request.config.rootpath, tree, test_file))
         return os.fspath(test_file.parent / "cassettes" / test_file.stem)
 
     @pytest.fixture

@@ -173,7 +173,7 @@ def _fits(cls: type, value: Any) -> bool:
         return True
     try:
         cls.model_validate(value)  # type: ignore[attr-defined]
-    except Exception:
+    except (ValueError, TypeError):  # pydantic's ValidationError is a ValueError
         return False
     return True
 
@@ -217,5 +217,5 @@ def concrete_type(dotted: str | None, value: Any) -> str | None:
         return None
     try:
         return typer(value)
-    except Exception:  # a value the SDK cannot even construct stays untyped
+    except (ValueError, TypeError, KeyError, AttributeError):  # the SDK cannot build it
         return None

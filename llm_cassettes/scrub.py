@@ -149,9 +149,12 @@ class Scrubber:
             return "keep"
         if lower in self._secret_headers:
             return "redact"
-        if self.options.drop_volatile_headers and lower not in self._keep:
-            if lower in self._volatile_headers or lower.startswith(VOLATILE_HEADER_PREFIXES):
-                return "drop"
+        if (
+            self.options.drop_volatile_headers
+            and lower not in self._keep
+            and (lower in self._volatile_headers or lower.startswith(VOLATILE_HEADER_PREFIXES))
+        ):
+            return "drop"
         return "keep"
 
     def headers(self, headers: Mapping[str, Any]) -> dict[str, Any]:
@@ -178,9 +181,7 @@ class Scrubber:
         if parts.query:
             pairs = parse_qsl(parts.query, keep_blank_values=True)
             if any(k.lower() in SECRET_QUERY_PARAMS for k, _ in pairs):
-                pairs = [
-                    (k, REDACTED if k.lower() in SECRET_QUERY_PARAMS else v) for k, v in pairs
-                ]
+                pairs = [(k, REDACTED if k.lower() in SECRET_QUERY_PARAMS else v) for k, v in pairs]
                 url = urlunsplit(parts._replace(query=urlencode(pairs, safe="<>")))
         return self.text(url)
 

