@@ -235,3 +235,28 @@ def test_disable_recording_leaves_no_cassette(
     project.runpytest("--disable-recording").assert_outcomes(passed=1)
     assert cassettes(project.path) == []
     assert len(fake_openai.requests) == 1
+
+
+def test_matching_options_per_test_through_the_marker(
+    project: pytest.Pytester, fake_openai: FakeOpenAI
+) -> None:
+    project.makepyfile(
+        test_x="""
+        import os, openai, pytest
+
+        @pytest.mark.vcr(ignore_json_paths=["user"])
+        def test_user_is_volatile():
+            client = openai.OpenAI(base_url=os.environ["FAKE_OPENAI_URL"], api_key="sk-x", max_retries=0)
+            client.chat.completions.create(
+                model="gpt-4o", messages=[{"role": "user", "content": "hi"}], user=os.environ["RUN"]
+            )
+        """
+    )
+    os.environ["RUN"] = "run-1"
+    try:
+        project.runpytest("--record-mode=once").assert_outcomes(passed=1)
+        fake_openai.stop()
+        os.environ["RUN"] = "run-2"
+        project.runpytest().assert_outcomes(passed=1)
+    finally:
+        del os.environ["RUN"]

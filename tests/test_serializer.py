@@ -150,3 +150,12 @@ def test_scrubber_redacts_env_values_and_credential_shapes(monkeypatch: pytest.M
     }
     once = scrubber.text("Bearer abcdefghijklmnop")
     assert scrubber.text(once) == once  # idempotent: vcrpy runs hooks again on load
+
+
+def test_other_providers_are_stored_as_untyped_json() -> None:
+    body = '{"id":"msg_01","type":"message","content":[{"type":"text","text":"hi"}]}'
+    item = interaction(body, "application/json", uri="https://api.anthropic.com/v1/messages")
+    text, back = round_trip(item)
+    assert "__type__" not in text
+    assert "type: message" in text
+    assert back["response"]["body"]["string"] == body
