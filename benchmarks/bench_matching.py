@@ -17,12 +17,14 @@ is then stopped and every variant replays all N requests offline, through the re
   d  the floor: the plain cassette loaded with ``yaml.CSafeLoader``, its responses served
      in recorded order by an ``httpx2.MockTransport``, no matching at all
 
-Timed: the ``with use_cassette(...)`` block (cassette load, client construction, all N
-requests and their responses through the SDK). Not timed, the same for every variant:
-importing openai / vcrpy / PyYAML / httpx2 / llm_cassettes and one warm-up SDK call
-through a MockTransport (the SDK's lazy first-call set-up; ``--no-warmup`` keeps it in).
-Memory is the process's peak resident set size (``resource.getrusage(RUSAGE_SELF)
-.ru_maxrss``), shown with its growth over the level reached just before the clock starts.
+Timed: the ``with use_cassette(...)`` block (cassette load, all N requests and their
+responses through the SDK). Not timed, the same for every variant: importing openai /
+vcrpy / PyYAML / httpx2 / llm_cassettes, building the ``openai.OpenAI`` client, and one
+warm-up SDK call through a MockTransport (the SDK's lazy first-call set-up;
+``--no-warmup`` keeps it in the timed block).
+Memory is the process's peak resident set size (Linux ``VmHWM``, whose mark is reset to
+the current RSS just before the clock starts; ``ru_maxrss`` elsewhere), shown with its
+growth during the timed block.
 Every variant's replayed answers are checked against the recording.
 
 Goals, checked in one run: at N = 1000, a is >= 2x faster than c (although a compares
@@ -299,6 +301,41 @@ def _warm_up(openai: Any, httpx2: Any, base_url: str) -> None:
     http_client.close()
 
 
+def _status_kib(field: str) -> int | None:
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return None
+
+
+def _reset_peak_rss() -> int:
+    """Reset the peak-RSS mark to the current RSS (Linux); return the level it starts from.
+
+    ``ru_maxrss`` is not used on Linux: it survives ``execve``, so a child reports the
+    parent's peak (here the recording's) when that is higher than its own.
+    """
+    try:
+        with open("/proc/self/clear_refs", "w", encoding="ascii") as clear_refs:
+            clear_refs.write("5")  # "5": reset VmHWM to VmRSS
+    except OSError:
+        pass
+    current = _status_kib("VmHWM")
+    return current if current is not None else _peak_rss()
+
+
+def _peak_rss() -> int:
+    """Peak resident set size of this process in KiB (VmHWM, else ru_maxrss)."""
+    peak = _status_kib("VmHWM")
+    if peak is not None:
+        return peak
+    maxrss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return maxrss // 1024 if sys.platform == "darwin" else maxrss
+
+
 def run_variant(variant: str, workdir: Path, n: int, warm_up: bool, profile: str | None) -> dict:
     # Imports for every variant alike, before the clock.
     import httpx2
@@ -317,38 +354,42 @@ def run_variant(variant: str, workdir: Path, n: int, warm_up: bool, profile: str
     if warm_up:
         _warm_up(openai, httpx2, base_url)
 
-    def client(**kwargs: Any) -> Any:
-        return openai.OpenAI(base_url=base_url, api_key="sk-x", max_retries=0, **kwargs)
+    # The client is built before the clock too: a default one (its transport is what vcrpy
+    # patches) for a, b and c; for d one on a MockTransport serving the loaded responses.
+    responses: list[dict[str, Any]] = []
+
+    def handler(request: Any) -> Any:
+        stored = responses.pop()
+        headers = [(k, v) for k, vs in stored["headers"].items() for v in vs]
+        body = stored["body"]["string"]
+        return httpx2.Response(
+            stored["status"]["code"],
+            headers=headers,
+            content=body.encode() if isinstance(body, str) else body,
+        )
+
+    http_client = httpx2.Client(transport=httpx2.MockTransport(handler)) if variant == "d" else None
+    client = openai.OpenAI(
+        base_url=base_url, api_key="sk-x", max_retries=0, http_client=http_client
+    )
 
     def replay() -> str:
         if variant == "a":
             with llm_cassettes._vcr.use_cassette(workdir / f"llm-{n}.yaml", record_mode="none"):
-                return run_agent(client(), n)
+                return run_agent(client, n)
         if variant in ("b", "c"):
             match_on = ["method", "scheme", "host", "port", "path", "query"]
             if variant == "b":
                 match_on.append("body")
             my_vcr = vcr.VCR(record_mode="none", match_on=match_on)
             with my_vcr.use_cassette(str(workdir / f"plain-{n}.yaml")):
-                return run_agent(client(), n)
+                return run_agent(client, n)
         with open(workdir / f"plain-{n}.yaml", encoding="utf-8") as handle:
             data = yaml.load(handle, Loader=yaml.CSafeLoader)
-        responses = iter([item["response"] for item in data["interactions"]])
+        responses.extend(reversed([item["response"] for item in data["interactions"]]))
+        return run_agent(client, n)
 
-        def handler(request: Any) -> Any:
-            stored = next(responses)
-            headers = [(k, v) for k, vs in stored["headers"].items() for v in vs]
-            body = stored["body"]["string"]
-            return httpx2.Response(
-                stored["status"]["code"],
-                headers=headers,
-                content=body.encode() if isinstance(body, str) else body,
-            )
-
-        with httpx2.Client(transport=httpx2.MockTransport(handler)) as http_client:
-            return run_agent(client(http_client=http_client), n)
-
-    baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    baseline = _reset_peak_rss()
     if profile:
         import cProfile
 
@@ -361,7 +402,7 @@ def run_variant(variant: str, workdir: Path, n: int, warm_up: bool, profile: str
         start = time.perf_counter()
         digest = replay()
         seconds = time.perf_counter() - start
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    peak = _peak_rss()
     return {"seconds": seconds, "peak_kib": peak, "growth_kib": peak - baseline, "digest": digest}
 
 
@@ -462,7 +503,7 @@ def main() -> None:
     print(
         f"\nreplay of an N-request agent loop through the openai SDK, median of {args.repeat} "
         f"fresh process(es) per cell; time = cassette load + all requests; "
-        f"mem = peak RSS (ru_maxrss), (+growth during replay)"
+        f"mem = peak RSS (VmHWM), (+growth during the timed block)"
     )
     header = f"{'N':>6}  " + "  ".join(f"{LABELS[v]:>26}" for v in VARIANTS)
     print(header)

@@ -369,15 +369,38 @@ class _Plan:
     builtin_ids: bool
     ignore_defaults: bool
     # string -> its template (see _template); shared by all bodies using these options
-    templates: dict[str, _Template] = field(default_factory=dict, compare=False, hash=False)
+    templates: _Templates = field(default_factory=lambda: _Templates(), compare=False, hash=False)
 
 
 # A string's normalized form, independent of any body: either the final string (no ids in
 # it, floats already rounded), or a tuple of literal pieces and (kind, raw id) pairs that a
 # body turns into placeholders with its own numbering.
 _Template = str | tuple[str | tuple[str, str], ...]
-_TEMPLATE_CACHE_SIZE = 4096  # entries; cleared wholesale when full (cheap, rarely hit)
 _TEMPLATE_MAX_LEN = 16384  # longer strings are scanned every time rather than cached
+_TEMPLATE_MAX_CHARS = 4_000_000  # cache budget (characters of cached strings) per options
+
+
+class _Templates(dict):  # type: ignore[type-arg]
+    """The per-options string → template cache, bounded by the characters it holds.
+
+    Cleared wholesale when full: simpler and cheaper than LRU bookkeeping on the hot path,
+    and a test session's strings are few enough that it rarely happens.
+    """
+
+    __slots__ = ("chars",)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.chars = 0
+
+    def remember(self, s: str, template: _Template) -> None:
+        if len(s) > _TEMPLATE_MAX_LEN:
+            return
+        if self.chars + len(s) > _TEMPLATE_MAX_CHARS:
+            self.clear()
+            self.chars = 0
+        self[s] = template
+        self.chars += len(s)
 
 
 @functools.lru_cache(maxsize=64)
@@ -537,10 +560,7 @@ class _Normalizer:
         template = self.templates.get(s)
         if template is None:
             template = _template(self.plan, s)
-            if len(s) <= _TEMPLATE_MAX_LEN:
-                if len(self.templates) >= _TEMPLATE_CACHE_SIZE:
-                    self.templates.clear()
-                self.templates[s] = template
+            self.templates.remember(s, template)
         if type(template) is str:
             return template
         placeholder = self.placeholder
@@ -746,34 +766,39 @@ def _bytes(raw: bytes) -> Canonical:
     return Canonical("bytes", "bytes#" + hashlib.sha256(raw).hexdigest(), raw)
 
 
-def _fields_value(fields: list[tuple[str, Any]], plan: _Plan, norm: _Normalizer) -> dict[str, Any]:
-    """Sort fields by name (stably), apply ignore/id paths by field name, label repeats."""
+def _fields_value(
+    fields: list[tuple[str, Any]],
+    plan: _Plan,
+    finish: Callable[[Any, bool], Any],
+) -> dict[str, Any]:
+    """Form/multipart fields as ``{name: value}``, sorted by name (stably: repeated names keep
+    their relative order, labelled ``name#2``…), with ignore/id paths applied by field name.
+
+    Sorting happens BEFORE ``finish`` normalizes the values, so id placeholders are numbered
+    the same whatever order the client sent the fields in.  ``finish(raw, is_id)`` turns a
+    raw field into its canonical value; ``is_id`` marks a field named by ``id_paths``.
+    """
     root = plan.paths
     out: dict[str, Any] = {}
     counts: dict[str, int] = {}
-    for name, value in sorted(fields, key=lambda kv: kv[0]):
+    for name, raw in sorted(fields, key=lambda kv: kv[0]):
         sub = _key_steps(root, name) if root else ()
         if any(n.drop for n in sub):
             continue
-        if any(n.ident for n in sub):
-            value = _replace_content(value, lambda v: norm.placeholder("id", v))
         n = counts[name] = counts.get(name, 0) + 1
-        out[name if n == 1 else f"{name}#{n}"] = value
+        out[name if n == 1 else f"{name}#{n}"] = finish(raw, any(n.ident for n in sub))
     return out
-
-
-def _replace_content(value: Any, fn: Callable[[Any], Any]) -> Any:
-    if isinstance(value, dict):
-        return {**value, "content": fn(value["content"])}
-    return fn(value)
 
 
 def _form(raw: bytes, plan: _Plan) -> Canonical:
     norm = _Normalizer(plan)
     text = raw.decode("latin-1")
     pairs = parse_qsl(text, keep_blank_values=True, encoding="utf-8", errors="surrogateescape")
-    fields = [(name, norm.string(value)) for name, value in pairs]
-    value = _fields_value(fields, plan, norm)
+
+    def finish(field_value: str, is_id: bool) -> str:
+        return norm.placeholder("id", field_value) if is_id else norm.string(field_value)
+
+    value = _fields_value(pairs, plan, finish)
     return Canonical("form", "form:" + _DUMPS(value), value)
 
 
@@ -810,7 +835,7 @@ def _multipart(raw: bytes, content_type: str, plan: _Plan) -> Canonical | None:
     if len(chunks) < 3:
         return None
     norm = _Normalizer(plan)
-    fields: list[tuple[str, Any]] = []
+    fields: list[tuple[str, tuple[dict[str, Any], bytes]]] = []
     for chunk in chunks[1:-1]:
         if chunk.startswith(b"\r\n"):
             chunk = chunk[2:]
@@ -829,20 +854,22 @@ def _multipart(raw: bytes, content_type: str, plan: _Plan) -> Canonical | None:
             if colon:
                 headers[name.strip().lower()] = val.strip()
         disposition = _params(headers.get("content-disposition", ""))
-        name = disposition.get("name", "")
-        filename = disposition.get("filename")
-        part: dict[str, Any] = {}
-        if filename is not None:
-            part["filename"] = filename
+        meta: dict[str, Any] = {}
+        if "filename" in disposition:
+            meta["filename"] = disposition["filename"]
         if "content-type" in headers:
-            part["content_type"] = headers["content-type"]
-        part["content"] = _part_content(content, filename is None, norm)
-        fields.append((name, part))
-    value = _fields_value(fields, plan, norm)
+            meta["content_type"] = headers["content-type"]
+        fields.append((disposition.get("name", ""), (meta, content)))
+
+    def finish(raw_part: tuple[dict[str, Any], bytes], is_id: bool) -> dict[str, Any]:
+        meta, content = raw_part
+        return {**meta, "content": _part_content(content, "filename" not in meta, is_id, norm)}
+
+    value = _fields_value(fields, plan, finish)
     return Canonical("multipart", "multipart:" + _DUMPS(value), value)
 
 
-def _part_content(content: bytes, is_field: bool, norm: _Normalizer) -> str:
+def _part_content(content: bytes, is_field: bool, is_id: bool, norm: _Normalizer) -> str:
     """Text stays text (readable diffs); binary or huge content becomes a digest.
 
     Plain form fields get id/float normalization like JSON strings; file contents are
@@ -854,8 +881,10 @@ def _part_content(content: bytes, is_field: bool, norm: _Normalizer) -> str:
         text = None
     if text is None or len(text) > _BIG_TEXT:
         digest = hashlib.sha256(content).hexdigest()
-        return _Literal(f"<{len(content)} bytes sha256:{digest}>")
-    return norm.string(text) if is_field else text
+        text = _Literal(f"<{len(content)} bytes sha256:{digest}>")
+    if is_id:
+        return norm.placeholder("id", text)
+    return norm.string(text) if is_field and type(text) is str else text
 
 
 # --------------------------------------------------------------------------------------------
@@ -902,8 +931,14 @@ def _shorten(value: Any) -> Any:
     return value
 
 
+_PLAIN_KEY = re.compile(r"[A-Za-z0-9_$@#-]+")
+
+
 def _join(path: str, key: str) -> str:
-    return f"{path}.{key}" if path else key
+    """``messages`` + ``content`` → ``messages.content``; odd keys are quoted: ``a["x.y"]``."""
+    if _PLAIN_KEY.fullmatch(key):
+        return f"{path}.{key}" if path else key
+    return f"{path}[{json.dumps(key, ensure_ascii=False)}]"
 
 
 def _walk_diff(path: str, a: Any, b: Any) -> Iterator[Difference]:

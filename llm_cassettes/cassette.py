@@ -15,13 +15,16 @@ answered with the second one's response.
 
 from __future__ import annotations
 
+import contextvars
+import datetime
+import json
 import os
 import shlex
 from collections import defaultdict
 from collections.abc import Callable, Hashable, Iterator
 from typing import Any
 
-from vcr.cassette import Cassette
+from vcr.cassette import Cassette, CassetteContextDecorator
 from vcr.errors import CannotOverwriteExistingCassetteException
 from vcr.matchers import requests_match
 from vcr.record_mode import RecordMode
@@ -29,13 +32,45 @@ from vcr.request import Request
 
 from .matchers import key_of
 
-__all__ = ["CassetteMiss", "LLMCassette"]
+__all__ = ["CassetteMiss", "LLMCassette", "current_cassette"]
 
-_MAX_DIFF_CANDIDATES = 200
+_CURRENT: contextvars.ContextVar[LLMCassette | None] = contextvars.ContextVar(
+    "llm_cassettes_current", default=None
+)
+
+#: Key of this library's entry in a cassette's ``metadata``.
+PROVENANCE_KEY = "llm_cassettes"
+
+
+def current_cassette() -> LLMCassette | None:
+    """The innermost cassette in use here, for recorders of non-HTTP calls (tools)."""
+    return _CURRENT.get()
+
+
+class _Context(CassetteContextDecorator):
+    """vcrpy's context decorator, also making the cassette :func:`current_cassette`."""
+
+    def _patch_generator(self, cassette: Any) -> Iterator[Any]:
+        token = _CURRENT.set(cassette)
+        try:
+            yield from super()._patch_generator(cassette)
+        finally:
+            try:
+                _CURRENT.reset(token)
+            except ValueError:  # exited in another context (an async task): just clear it
+                _CURRENT.set(None)
 
 
 class LLMCassette(Cassette):
     """A vcrpy cassette with an index. Accepts ``test_id`` for error messages."""
+
+    @classmethod
+    def use_arg_getter(cls, arg_getter: Callable[[], dict[str, Any]]) -> _Context:
+        return _Context(cls, arg_getter)
+
+    @classmethod
+    def use(cls, **kwargs: Any) -> _Context:
+        return _Context.from_args(cls, **kwargs)
 
     def __init__(self, *args: Any, test_id: str | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -80,9 +115,29 @@ class LLMCassette(Cassette):
         key = self._key(self.data[index][0])
         self._keys.append(key)
         self._index[key].append(index)
-        if not self._loading and self.record_mode != RecordMode.ALL:
-            # Recorded now, so already answered: the next identical request must not replay it.
-            self.play_counts[index] += 1
+        if not self._loading:
+            self._note_provenance(self.data[index][0])
+            if self.record_mode != RecordMode.ALL:
+                # Recorded now, so already answered: the next identical request must not
+                # replay it.
+                self.play_counts[index] += 1
+
+    def _note_provenance(self, request: Request) -> None:
+        """Record when, with which SDK and for which models this cassette was recorded.
+
+        The date has day precision, so re-recording identical traffic on the same
+        day still writes a byte-identical file.
+        """
+        info = dict(self._metadata.get(PROVENANCE_KEY) or {})
+        info["recorded"] = datetime.date.today().isoformat()
+        info["sdk"] = _sdk_versions()
+        model = _model_of(request)
+        models = set(info.get("models") or ())
+        if model:
+            models.add(model)
+        info["models"] = sorted(models)
+        if self._metadata.get(PROVENANCE_KEY) != info:
+            self._metadata = {**self._metadata, PROVENANCE_KEY: info}
 
     def rewind(self) -> None:
         super().rewind()
@@ -183,6 +238,30 @@ class CassetteMiss(CannotOverwriteExistingCassetteException):
         self.similar_requests = []
         self.reason = "no_match" if len(cassette) else "cassette_not_found"
         Exception.__init__(self, cassette.explain_miss(failed_request))
+
+
+def _sdk_versions() -> dict[str, str]:
+    from importlib import metadata
+
+    versions = {}
+    for name in ("openai", "anthropic", "llama-stack-client"):
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+    return versions
+
+
+def _model_of(request: Request) -> str | None:
+    body = request.body
+    if not isinstance(body, bytes) or b'"model"' not in body:
+        return None
+    try:
+        value = json.loads(body)
+    except ValueError:
+        return None
+    model = value.get("model") if isinstance(value, dict) else None
+    return model if isinstance(model, str) else None
 
 
 def rerecord_command(test_id: str | None) -> str:

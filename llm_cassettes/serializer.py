@@ -130,12 +130,13 @@ class CassetteSerializer:
     # ------------------------------------------------------------------ saving --
     def serialize(self, cassette_dict: Mapping[str, Any]) -> str:
         data: dict[str, Any] = {"version": FORMAT_VERSION}
-        if cassette_dict.get("metadata"):
-            data["metadata"] = self.scrubber.value(cassette_dict["metadata"])
         data["interactions"] = [
             self.encode_interaction(item["request"], item["response"])
             for item in cassette_dict.get("interactions", [])
         ]
+        if cassette_dict.get("metadata"):
+            # Last, so that appending interactions stays a pure addition in a diff.
+            data["metadata"] = self.scrubber.value(cassette_dict["metadata"])
         return _yaml.dump(data)
 
     def encode_interaction(
