@@ -264,3 +264,30 @@ def test_matching_options_per_test_through_the_marker(
         project.runpytest().assert_outcomes(passed=1)
     finally:
         del os.environ["RUN"]
+
+
+def test_block_network_still_replays_from_the_cassette(
+    project: pytest.Pytester, fake_openai: FakeOpenAI
+) -> None:
+    project.makepyfile(test_x=TEST_CHAT)
+    project.runpytest("--record-mode=once").assert_outcomes(passed=1)
+    served = len(fake_openai.requests)
+    # The server keeps running: only the socket block stands between the test and it.
+    project.runpytest("--block-network").assert_outcomes(passed=1)
+    assert len(fake_openai.requests) == served
+    project.makepyfile(
+        test_y="""
+        import os, openai
+
+        def test_unmarked_call_is_blocked():
+            client = openai.OpenAI(base_url=os.environ["FAKE_OPENAI_URL"], api_key="sk-x", max_retries=0)
+            try:
+                client.models.list()
+            except RuntimeError as error:  # pytest-recording's own socket block
+                assert "Network is disabled" in str(error)
+                return
+            raise AssertionError("network was not blocked")
+        """
+    )
+    project.runpytest("--block-network", "test_y.py").assert_outcomes(passed=1)
+    assert len(fake_openai.requests) == served

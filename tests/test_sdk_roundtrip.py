@@ -238,3 +238,17 @@ def test_compressed_bodies_are_stored_decoded(fake_openai: FakeOpenAI, tmp_path:
     response = read_cassette(path)["interactions"][0]["response"]
     assert "content-encoding" not in {name.lower() for name in response["headers"]}
     assert response["body"]["json"]["__data__"]["id"] == recorded["id"]
+
+
+def test_use_cassette_as_a_decorator(fake_openai: FakeOpenAI, tmp_path: Path) -> None:
+    client = openai.OpenAI(base_url=fake_openai.base_url, api_key=FAKE_API_KEY, max_retries=0)
+    path = tmp_path / "decorated"  # no suffix: .yaml is added
+
+    @use_cassette(path, record_mode="once")
+    def run() -> Any:
+        return dump(chat(client))
+
+    recorded = run()
+    assert (tmp_path / "decorated.yaml").exists()
+    fake_openai.stop()
+    assert run() == recorded
