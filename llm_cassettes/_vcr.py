@@ -87,7 +87,7 @@ def _request_scrubber(scrubber: Scrubber) -> Callable[[Request], Request]:
         if uri != request.uri:
             request.uri = uri
         for name in list(request.headers):
-            if scrubber._header_action(name) == "redact":
+            if scrubber.header_action(name) == "redact":
                 request.headers[name] = REDACTED
         body = request.body
         if isinstance(body, bytes) and body:
@@ -180,12 +180,13 @@ class LLMVCR(VCR):
             scrubber, typed=bool(options["typed_bodies"]), validate=bool(options["validate_types"])
         )
         serializer_name = kwargs.get("serializer", self.serializer)
+        merged = super().get_merged_config(**kwargs)
+        # This cassette's options, in place of the registered default ``llm_body``.
         default_body = self.matchers[BODY_MATCHER]
-        self.matchers[BODY_MATCHER] = body_matcher(canonical_options(options))
-        try:
-            merged = super().get_merged_config(**kwargs)
-        finally:
-            self.matchers[BODY_MATCHER] = default_body
+        merged["match_on"] = [
+            body_matcher(canonical_options(options)) if matcher is default_body else matcher
+            for matcher in merged["match_on"]
+        ]
         merged["test_id"] = kwargs.get("test_id", self.test_id)
         if serializer_name == "yaml":
             merged["serializer"] = serializer

@@ -143,7 +143,8 @@ class Scrubber:
         ]
 
     # -- headers ---------------------------------------------------------------------
-    def _header_action(self, name: str) -> str:
+    def header_action(self, name: str) -> str:
+        """``redact``, ``drop`` or ``keep``: what happens to a header of this name."""
         lower = name.lower()
         if not self.options.enabled:
             return "keep"
@@ -161,7 +162,7 @@ class Scrubber:
         """Headers with secrets redacted and volatile ones dropped, sorted by name."""
         out: dict[str, Any] = {}
         for name in sorted(headers, key=str.lower):
-            action = self._header_action(name)
+            action = self.header_action(name)
             if action == "drop":
                 continue
             value = headers[name]
