@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from .errors import CassetteDriftWarning, CassetteFormatError, LLMCassettesError
     from .providers import register_endpoint
     from .serializer import CassetteSerializer
+    from .tools import tool
 
 __all__ = [
     "LLMVCR",
@@ -23,6 +24,7 @@ __all__ = [
     "CassetteSerializer",
     "LLMCassettesError",
     "register_endpoint",
+    "tool",
     "use_cassette",
 ]
 
@@ -36,6 +38,7 @@ _WHERE = {
     "LLMCassettesError": ".errors",
     "register_endpoint": ".providers",
     "CassetteSerializer": ".serializer",
+    "tool": ".tools",
 }
 
 

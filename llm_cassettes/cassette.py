@@ -60,6 +60,18 @@ class _Context(CassetteContextDecorator):
             except ValueError:  # exited in another context (an async task): just clear it
                 _CURRENT.set(None)
 
+    def __exit__(self, *exc_info: object) -> None:
+        try:
+            super().__exit__(*exc_info)
+        except BaseException:
+            # vcrpy saves before it unpatches: when saving fails, finish anyway, or the
+            # cassette stays patched in and current for every later test.
+            finish = self._CassetteContextDecorator__finish  # type: ignore[attr-defined]
+            self._CassetteContextDecorator__finish = None
+            if finish is not None:
+                finish.close()
+            raise
+
 
 class LLMCassette(Cassette):
     """A vcrpy cassette with an index. Accepts ``test_id`` for error messages."""
@@ -131,7 +143,7 @@ class LLMCassette(Cassette):
         info = dict(self._metadata.get(PROVENANCE_KEY) or {})
         info["recorded"] = datetime.date.today().isoformat()
         info["sdk"] = _sdk_versions()
-        model = _model_of(request)
+        model = _model_of(request) if request.method != "TOOL" else None
         models = set(info.get("models") or ())
         if model:
             models.add(model)

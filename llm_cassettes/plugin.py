@@ -20,7 +20,11 @@ import pytest
 from . import naming
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from vcr import VCR
+
+    from .tools import ToolPatcher
 
 INI_DIR = "llm_cassettes_dir"
 
@@ -65,6 +69,17 @@ def _tree(config: pytest.Config) -> str:
 
 
 class _Fixtures:
+    @pytest.fixture
+    def llm_tools(self) -> Iterator[ToolPatcher]:
+        """Record callables the test does not own as tools: ``llm_tools.patch(...)``, undone after."""
+        from .tools import ToolPatcher
+
+        patcher = ToolPatcher()
+        try:
+            yield patcher
+        finally:
+            patcher.undo()
+
     @pytest.fixture(scope="module")
     def vcr_cassette_dir(self, request: pytest.FixtureRequest) -> str:
         """Where this module's cassettes live (see the ``llm_cassettes_dir`` ini option)."""

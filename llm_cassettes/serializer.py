@@ -155,7 +155,10 @@ class CassetteSerializer:
             "body": request_body,
         }
         if not isinstance(response, Mapping) or "status" not in response:
-            # Not an HTTP response (a tool result, a plugin's own record): scrub only.
+            # Not an HTTP response (a tool result, a plugin's own record): scrub only, and
+            # leave out the empty headers vcrpy's hooks need (decoding puts them back).
+            if isinstance(response, Mapping) and response.get("headers") == {}:
+                response = {k: v for k, v in response.items() if k != "headers"}
             return {"request": stored_request, "response": scrub.value(response)}
         response_headers = dict(response.get("headers") or {})
         endpoint = find_endpoint(method, urlsplit(uri).path)
@@ -303,6 +306,8 @@ class CassetteSerializer:
                 raise CassetteFormatError(f"{where}.request.body: unknown form {sorted(body)}")
             request["body"] = _dumps(body["json"])
         response = item["response"]
+        if isinstance(response, Mapping) and "status" not in response and "headers" not in response:
+            response = {**response, "headers": {}}
         if isinstance(response, Mapping) and isinstance(response.get("body"), Mapping):
             response = dict(response)
             response["body"] = {"string": self._decode_body(response["body"], f"{where}.response")}
