@@ -83,12 +83,13 @@ def _request_scrubber(scrubber: Scrubber) -> Callable[[Request], Request]:
     def scrub_request(request: Request) -> Request:
         if request is None or not scrubber.options.enabled:
             return request
+        for name in list(request.headers):
+            if scrubber.header_action(name) == "redact":
+                scrubber.learn(request.headers[name])  # redacted wherever it is echoed
+                request.headers[name] = REDACTED
         uri = scrubber.url(request.uri)
         if uri != request.uri:
             request.uri = uri
-        for name in list(request.headers):
-            if scrubber.header_action(name) == "redact":
-                request.headers[name] = REDACTED
         body = request.body
         if isinstance(body, bytes) and body:
             try:

@@ -141,6 +141,30 @@ class Scrubber:
         self._values = _env_secrets(self.options.extra_secret_env) + [
             (value, REDACTED) for value in self.options.extra_secret_values if value
         ]
+        self._learned: set[str] = set()
+
+    def learn(self, value: Any) -> None:
+        """Redact ``value`` everywhere from now on: it was found in a secret position.
+
+        A server may echo a request's credentials back (an error message quoting
+        the body, a debugging endpoint), where no header or field name marks them.
+        Short values are ignored, as for environment variables.
+        """
+        if isinstance(value, list):
+            for item in value:
+                self.learn(item)
+            return
+        if not isinstance(value, str) or value == REDACTED:
+            return
+        parts = {value, value.rsplit(" ", 1)[-1]}  # "Bearer <token>" -> the token too
+        # Cookie values, not attribute names such as HttpOnly.
+        parts.update(c.split("=", 1)[1].strip() for c in value.split(";") if "=" in c)
+        new = {p for p in parts if len(p) >= _MIN_ENV_SECRET and p != REDACTED} - self._learned
+        if new:
+            self._learned |= new
+            self._values = sorted(
+                self._values + [(p, REDACTED) for p in new], key=lambda pair: -len(pair[0])
+            )
 
     # -- headers ---------------------------------------------------------------------
     def header_action(self, name: str) -> str:
@@ -167,6 +191,7 @@ class Scrubber:
                 continue
             value = headers[name]
             if action == "redact":
+                self.learn(value)
                 value = [REDACTED] if isinstance(value, list) else REDACTED
             else:
                 value = self.value(value)
@@ -182,6 +207,7 @@ class Scrubber:
         if parts.query:
             pairs = parse_qsl(parts.query, keep_blank_values=True)
             if any(k.lower() in SECRET_QUERY_PARAMS for k, _ in pairs):
+                self.learn([v for k, v in pairs if k.lower() in SECRET_QUERY_PARAMS])
                 pairs = [(k, REDACTED if k.lower() in SECRET_QUERY_PARAMS else v) for k, v in pairs]
                 url = urlunsplit(parts._replace(query=urlencode(pairs, safe="<>")))
         return self.text(url)
@@ -213,6 +239,13 @@ class Scrubber:
         if isinstance(value, str):
             return self.text(value)
         if isinstance(value, dict):
+            self.learn(
+                [
+                    item
+                    for key, item in value.items()
+                    if isinstance(key, str) and key.lower() in SECRET_JSON_KEYS
+                ]
+            )
             return {
                 key: (
                     REDACTED

@@ -74,9 +74,20 @@ def _maybe_json(text: str) -> tuple[bool, Any]:
     if not stripped or stripped[0] not in "{[":
         return False, None
     try:
-        return True, json.loads(text)
+        value = json.loads(text)
     except ValueError:
         return False, None
+    if "\\u" in text and _has_lone_surrogate(value):
+        return False, None  # "\ud800" parses, but cannot be written as UTF-8 YAML: keep raw
+    return True, value
+
+
+def _has_lone_surrogate(value: Any) -> bool:
+    try:
+        _dumps(value).encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
 
 
 def _as_text(body: Any) -> str | None:
@@ -289,13 +300,20 @@ class CassetteSerializer:
             where = f"{source}: interactions[{index}]"
             if not isinstance(item, dict) or "request" not in item or "response" not in item:
                 raise CassetteFormatError(f"{where}: expected 'request' and 'response' keys")
-            interactions.append(self.decode_interaction(item, where))
+            try:
+                interactions.append(self.decode_interaction(item, where))
+            except CassetteFormatError:
+                raise
+            except (TypeError, ValueError, LookupError, AttributeError) as exc:  # hand-edited
+                raise CassetteFormatError(f"{where}: {type(exc).__name__}: {exc}") from exc
         result: dict[str, Any] = {"version": data.get("version", 1), "interactions": interactions}
         if data.get("metadata"):
             result["metadata"] = data["metadata"]
         return result
 
     def decode_interaction(self, item: Mapping[str, Any], where: str) -> dict[str, Any]:
+        if not isinstance(item["request"], Mapping):
+            raise CassetteFormatError(f"{where}.request: expected a mapping")
         request = dict(item["request"])
         if not isinstance(request.get("uri"), str) or not isinstance(request.get("method"), str):
             raise CassetteFormatError(f"{where}.request: needs 'method' and 'uri' strings")
