@@ -220,12 +220,7 @@ def _response_input(value: Any) -> list[Message]:
             continue
         kind = item.get("type")
         if kind == "function_call":
-            call = ToolCall(str(item.get("name", "")), str(item.get("arguments", "")))
-            call.id = item.get("call_id")
-            if messages and messages[-1].role == "assistant" and not messages[-1].content:
-                messages[-1].tool_calls.append(call)
-            else:
-                messages.append(Message("assistant", tool_calls=[call]))
+            _add_function_call(messages, item)
         elif kind == "function_call_output":
             messages.append(
                 Message("tool", _content_text(item.get("output")), [], item.get("call_id"))
@@ -384,12 +379,7 @@ def _response_output(response: Mapping[str, Any]) -> list[Message]:
                 Message(str(item.get("role", "assistant")), _content_text(item.get("content")))
             )
         elif kind == "function_call":
-            call = ToolCall(str(item.get("name", "")), str(item.get("arguments", "")))
-            call.id = item.get("call_id")
-            if messages and messages[-1].role == "assistant" and not messages[-1].content:
-                messages[-1].tool_calls.append(call)
-            else:
-                messages.append(Message("assistant", tool_calls=[call]))
+            _add_function_call(messages, item)
         elif kind == "reasoning":
             summary = _content_text(item.get("summary"))
             if summary:
@@ -550,3 +540,13 @@ def _compact(value: Any) -> str:
     if isinstance(value, str):
         return value
     return json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
+
+
+def _add_function_call(messages: list[Message], item: dict[str, Any]) -> None:
+    """A Responses ``function_call`` item joins the assistant turn it belongs to."""
+    call = ToolCall(str(item.get("name", "")), str(item.get("arguments", "")))
+    call.id = item.get("call_id")
+    if messages and messages[-1].role == "assistant" and not messages[-1].content:
+        messages[-1].tool_calls.append(call)
+    else:
+        messages.append(Message("assistant", tool_calls=[call]))

@@ -19,8 +19,9 @@ from typing import Any
 from vcr import VCR
 from vcr.request import Request
 
+from ._canonical import CanonicalOptions
 from .cassette import LLMCassette
-from .matchers import BODY_MATCHER, DEFAULT_MATCH_ON, body_matcher, canonical_options
+from .matchers import BODY_MATCHER, DEFAULT_MATCH_ON, body_matcher
 from .persister import CassettePersister
 from .scrub import REDACTED, SECRET_JSON_KEYS, Scrubber, ScrubOptions
 from .serializer import CassetteSerializer
@@ -59,7 +60,19 @@ def _split_options(kwargs: dict[str, Any]) -> dict[str, Any]:
 def _tuple(value: Any) -> tuple[str, ...]:
     if isinstance(value, str):
         return (value,)
-    return tuple(value or ())
+    return tuple(str(item) for item in value or ())
+
+
+def canonical_options(options: Mapping[str, Any]) -> CanonicalOptions:
+    """Canonicalization options (request matching) from this library's keys."""
+    return CanonicalOptions(
+        float_places=int(options["float_places"]),
+        ignore_paths=_tuple(options["ignore_json_paths"]),
+        id_patterns=_tuple(options["id_patterns"]),
+        id_paths=_tuple(options["id_json_paths"]),
+        ignore_defaults=bool(options["ignore_defaults"]),
+        normalize_ids=bool(options["normalize_ids"]),
+    )
 
 
 def build_scrubber(options: Mapping[str, Any]) -> Scrubber:

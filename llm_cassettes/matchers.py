@@ -76,21 +76,3 @@ _BUILTIN_KEYS: Mapping[Any, Callable[[Request], Any]] = {
 def key_of(matcher: Matcher) -> Callable[[Request], Any] | None:
     """The key function of a matcher, or None if it can only be run pairwise."""
     return getattr(matcher, "key", None) or _BUILTIN_KEYS.get(matcher)
-
-
-def canonical_options(config: Mapping[str, Any]) -> CanonicalOptions:
-    """Canonicalization options from this library's ``vcr_config`` keys."""
-    return CanonicalOptions(
-        float_places=int(config["float_places"]),
-        ignore_paths=_strings(config["ignore_json_paths"]),
-        id_patterns=_strings(config["id_patterns"]),
-        id_paths=_strings(config["id_json_paths"]),
-        ignore_defaults=bool(config["ignore_defaults"]),
-        normalize_ids=bool(config["normalize_ids"]),
-    )
-
-
-def _strings(value: Any) -> tuple[str, ...]:
-    if isinstance(value, str):
-        return (value,)
-    return tuple(str(item) for item in value or ())
