@@ -2,7 +2,8 @@
 
 ``pytest`` replays these offline (pytest-recording's default mode ``none``;
 nothing listens on :data:`BASE_URL`). To re-record them, run
-``pytest --record-mode=rewrite tests/test_recorded_cassettes.py``: the
+``pytest -n 0 --record-mode=rewrite tests/test_recorded_cassettes.py`` (one process:
+the fake service binds one fixed port): the
 ``service`` fixture then starts the fake OpenAI service on that URL, in
 deterministic mode, so identical traffic re-records byte-identical files.
 """
