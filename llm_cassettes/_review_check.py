@@ -107,7 +107,10 @@ def _configured(start: Path) -> list[Path]:
 def _ini_tree(config: Path) -> tuple[bool, str]:
     """(is this pytest's config file, its ``llm_cassettes_dir``)."""
     if config.suffix == ".toml":
-        import tomllib
+        if sys.version_info >= (3, 11):
+            import tomllib
+        else:  # pragma: no cover - Python 3.10
+            import tomli as tomllib
 
         try:
             data = tomllib.loads(config.read_text(encoding="utf-8"))
