@@ -88,6 +88,9 @@ class LLMCassette(Cassette):
     def __init__(self, *args: Any, test_id: str | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.test_id = test_id
+        if not hasattr(self, "_metadata"):  # vcrpy 8 (the newest on Python 3.10)
+            self._metadata: dict[str, Any] = {}
+            self._persister = _MetadataAdapter(self._persister, self)
         keyed = [(m, key_of(m)) for m in self._match_on]
         self._key_fns: list[Callable[[Request], Any]] = [fn for _, fn in keyed if fn is not None]
         self._pairwise = [m for m, fn in keyed if fn is None]
@@ -242,6 +245,29 @@ class LLMCassette(Cassette):
         from ._miss import explain
 
         return explain(self, request)
+
+
+class _MetadataAdapter:
+    """Cassette metadata for vcrpy 8, which only knows (requests, responses).
+
+    vcrpy 9 keeps ``metadata`` itself; on vcrpy 8 this wraps the persister so
+    provenance is still read and written, without forking vcrpy's load/save.
+    """
+
+    def __init__(self, inner: Any, cassette: LLMCassette) -> None:
+        self._inner = inner
+        self._cassette = cassette
+
+    def load_cassette(self, path: Any, serializer: Any) -> tuple[Any, Any]:
+        requests, responses, *metadata = self._inner.load_cassette(path, serializer=serializer)
+        if metadata:
+            self._cassette._metadata = metadata[0]
+        return requests, responses
+
+    def save_cassette(self, path: Any, cassette_dict: dict[str, Any], serializer: Any) -> None:
+        if self._cassette._metadata and "metadata" not in cassette_dict:
+            cassette_dict = {**cassette_dict, "metadata": self._cassette._metadata}
+        self._inner.save_cassette(path, cassette_dict, serializer=serializer)
 
 
 class CassetteMiss(CannotOverwriteExistingCassetteException):

@@ -11,22 +11,16 @@ fixtures); this plugin only
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pytest
 
-from . import naming
+from . import _fixtures
+from ._fixtures import INI_DIR
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
-
     from vcr import VCR
 
-    from .tools import ToolPatcher
-
-INI_DIR = "llm_cassettes_dir"
 
 _current_item: pytest.Item | None = None
 
@@ -46,7 +40,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     # Registered now, after every entry-point plugin, so these fixtures take
     # precedence over pytest-recording's same-named ones (a conftest still wins).
-    config.pluginmanager.register(_Fixtures(), "llm_cassettes.fixtures")
+    config.pluginmanager.register(_fixtures, "llm_cassettes.fixtures")
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -62,43 +56,3 @@ def pytest_recording_configure(config: pytest.Config, vcr: VCR) -> None:
     llm_vcr = LLMVCR.adopt(vcr)
     if _current_item is not None:
         llm_vcr.test_id = _current_item.nodeid
-
-
-def _tree(config: pytest.Config) -> str:
-    return str(config.getini(INI_DIR) or "").strip()
-
-
-class _Fixtures:
-    @pytest.fixture
-    def llm_tools(self) -> Iterator[ToolPatcher]:
-        """Record callables the test does not own as tools: ``llm_tools.patch(...)``, undone after."""
-        from .tools import ToolPatcher
-
-        patcher = ToolPatcher()
-        try:
-            yield patcher
-        finally:
-            patcher.undo()
-
-    @pytest.fixture(scope="module")
-    def vcr_cassette_dir(self, request: pytest.FixtureRequest) -> str:
-        """Where this module's cassettes live (see the ``llm_cassettes_dir`` ini option)."""
-        test_file = Path(request.node.path)
-        tree = _tree(request.config)
-        if tree:
-            return os.fspath(naming.module_cassette_dir(request.config.rootpath, tree, test_file))
-        return os.fspath(test_file.parent / "cassettes" / test_file.stem)
-
-    @pytest.fixture
-    def default_cassette_name(self, request: pytest.FixtureRequest, vcr_cassette_dir: str) -> str:
-        """The test's cassette stem: its full ID, unique within the module's directory."""
-        marker = request.node.get_closest_marker("default_cassette")
-        if marker is not None:
-            assert marker.args, "pass the cassette name to `pytest.mark.default_cassette`"
-            return str(marker.args[0])
-        item: Any = request.node
-        if not _tree(request.config):
-            legacy = naming.legacy_cassette_name(item)
-            if (Path(vcr_cassette_dir) / f"{legacy}.yaml").exists():
-                return legacy  # an existing pytest-recording cassette keeps working in place
-        return naming.cassette_name(item)
