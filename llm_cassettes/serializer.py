@@ -422,6 +422,7 @@ class CassetteSerializer:
 
 
 _VALID: set[tuple[type, int]] = set()
+_VALID_MAX = 200_000
 
 
 def _validate(cls: type, data: Any, text: str, where: str) -> None:
@@ -465,6 +466,8 @@ def _check(cls: type, run: Any, key: tuple[type, int], where: str) -> None:
             stacklevel=4,
         )
         return
+    if len(_VALID) >= _VALID_MAX:
+        _VALID.clear()  # a bound on memory in long sessions; it is only a cache
     _VALID.add(key)
 
 
