@@ -310,6 +310,14 @@ def register(subparsers: Any) -> None:
             "one cassette per test_id under --out, at the path the pytest plugin uses with "
             "llm_cassettes_dir = <out>. Existing cassettes are merged with, never replaced."
         ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=(
+            "examples:\n"
+            "  llm-cassettes import-llama-stack tests/integration --out cassettes\n"
+            "  llm-cassettes import-llama-stack rec1.json rec2.json --out cassettes "
+            "--shared shared.yaml\n\n"
+            "exit codes: 0 all imported, 1 a file could not be read or written"
+        ),
     )
     importer.add_argument("sources", nargs="+", metavar="SRC", help="recording files or dirs")
     importer.add_argument("--out", required=True, metavar="DIR", help="cassette tree root")
@@ -328,6 +336,13 @@ def register(subparsers: Any) -> None:
             "Rewrite vcrpy / pytest-recording YAML cassettes (files, or directories walked "
             "for *.yaml / *.yml) in the typed, scrubbed format. Idempotent; a cassette that "
             "cannot be read is left untouched and reported."
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=(
+            "examples:\n"
+            "  llm-cassettes upgrade tests/cassettes\n"
+            "  llm-cassettes upgrade tests/cassettes/test_chat/test_answer.yaml\n\n"
+            "exit codes: 0 all upgraded or already typed, 1 a cassette could not be read"
         ),
     )
     upgrader.add_argument("paths", nargs="+", metavar="PATH", help="cassette files or dirs")
