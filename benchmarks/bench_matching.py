@@ -56,6 +56,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+from _floor import stored_response  # benchmarks/ is sys.path[0] when run as a script
+
 VARIANTS = ("a", "b", "c", "d")
 LABELS = {
     "a": "llm-cassettes",
@@ -362,14 +364,7 @@ def run_variant(variant: str, workdir: Path, n: int, warm_up: bool, profile: str
     responses: list[dict[str, Any]] = []
 
     def handler(request: Any) -> Any:
-        stored = responses.pop()
-        headers = [(k, v) for k, vs in stored["headers"].items() for v in vs]
-        body = stored["body"]["string"]
-        return httpx2.Response(
-            stored["status"]["code"],
-            headers=headers,
-            content=body.encode() if isinstance(body, str) else body,
-        )
+        return stored_response(responses.pop())
 
     http_client = httpx2.Client(transport=httpx2.MockTransport(handler)) if variant == "d" else None
     client = openai.OpenAI(

@@ -27,6 +27,8 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+from _floor import stored_response  # benchmarks/ is sys.path[0] when run as a script
+
 MESSAGES = [{"role": "user", "content": "Tell me a long story."}]
 VARIANTS = ("typed", "vcrpy", "floor")
 
@@ -127,14 +129,7 @@ def run_variant(variant: str, workdir: Path, repeat: int) -> list[float]:
             responses = iter(item["response"] for item in data["interactions"])
 
             def handler(request: httpx2.Request, responses=responses) -> httpx2.Response:
-                stored = next(responses)
-                headers = [(k, v) for k, vs in stored["headers"].items() for v in vs]
-                body = stored["body"]["string"]
-                return httpx2.Response(
-                    stored["status"]["code"],
-                    headers=headers,
-                    content=body.encode() if isinstance(body, str) else body,
-                )
+                return stored_response(next(responses))
 
             http_client = httpx2.Client(transport=httpx2.MockTransport(handler))
             n = consume(

@@ -60,22 +60,26 @@ def explain(cassette: LLMCassette, request: Request) -> str:
 def _closest(cassette: LLMCassette, live: Request) -> list[str]:
     if not cassette.data:
         return ["The cassette is empty (or does not exist yet)."]
-    scored = []
-    for index, (stored, _) in enumerate(cassette.data):
-        differing = [name for name in _PARTS if _part(stored, name) != _part(live, name)]
-        scored.append((len(differing), index, differing))
-    scored.sort()
-    fewest = scored[0][0]
-    candidates = [item for item in scored if item[0] == fewest][:_CANDIDATES]
+    scored = [
+        (index, [name for name in _PARTS if _part(stored, name) != _part(live, name)])
+        for index, (stored, _) in enumerate(cassette.data)
+    ]
+    fewest = min(len(differing) for _, differing in scored)
+    candidates = [item for item in scored if len(item[1]) == fewest][:_CANDIDATES]
     options = _options(cassette)
     live_body = canonical_body(live, options)
-    best: tuple[int, int, list[str], list[Any]] | None = None
-    for _, index, differing in candidates:
-        differences = diff(canonical_body(cassette.data[index][0], options), live_body, limit=50)
-        if best is None or len(differences) < len(best[3]):
-            best = (index, 0, differing, differences)
-    assert best is not None
-    index, _, differing, differences = best
+    # The candidate whose canonical body differs in the fewest places; the first on a tie.
+    index, differing, differences = min(
+        (
+            (
+                index,
+                differing,
+                diff(canonical_body(cassette.data[index][0], options), live_body, limit=50),
+            )
+            for index, differing in candidates
+        ),
+        key=lambda found: len(found[2]),
+    )
     stored = cassette.data[index][0]
     out = [f"Closest recorded request: interactions[{index}] {stored.method} {stored.uri}"]
     for name in differing:
