@@ -12,7 +12,13 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from ._vcr import LLMVCR, use_cassette
-    from .errors import CassetteDriftWarning, CassetteFormatError, LLMCassettesError
+    from .errors import (
+        CassetteDriftWarning,
+        CassetteFormatError,
+        LLMCassettesError,
+        StaleRecordingWarning,
+        UnusedRecordingsError,
+    )
     from .providers import register_endpoint
     from .serializer import CassetteSerializer
     from .tools import tool
@@ -23,6 +29,8 @@ __all__ = [
     "CassetteFormatError",
     "CassetteSerializer",
     "LLMCassettesError",
+    "StaleRecordingWarning",
+    "UnusedRecordingsError",
     "register_endpoint",
     "tool",
     "use_cassette",
@@ -36,6 +44,8 @@ _WHERE = {
     "CassetteDriftWarning": ".errors",
     "CassetteFormatError": ".errors",
     "LLMCassettesError": ".errors",
+    "StaleRecordingWarning": ".errors",
+    "UnusedRecordingsError": ".errors",
     "register_endpoint": ".providers",
     "CassetteSerializer": ".serializer",
     "tool": ".tools",

@@ -54,6 +54,8 @@ class Converted:
     interaction: dict[str, Any]
     #: "openai" (typed by the serializer), "other" (another client: untyped JSON) or "tool".
     client: str
+    #: The endpoint llama-stack wrote when it was not the one the SDK calls (else None).
+    corrected_endpoint: str | None = None
 
 
 def is_recording(value: Any) -> bool:
@@ -82,8 +84,8 @@ def convert(recording: Any, source: str) -> Converted:
     request, response = recording["request"], recording["response"]
     if "tool_name" in request:
         return Converted(test_id or None, _tool_interaction(request, response, source), "tool")
-    interaction, client = _http_interaction(request, response, source)
-    return Converted(test_id or None, interaction, client)
+    interaction, client, corrected = _http_interaction(request, response, source)
+    return Converted(test_id or None, interaction, client, corrected)
 
 
 def _apply_id_mapping(recording: dict[str, Any], source: str) -> dict[str, Any]:
@@ -133,15 +135,31 @@ def _resource_path(endpoint: str) -> str:
     return endpoint[index + 3 :] if index >= 0 else endpoint
 
 
+def _is_chat_completion(kwargs: dict[str, Any], response: dict[str, Any]) -> bool:
+    """Whether a call llama-stack labelled ``/v1/completions`` was ``chat.completions.create``.
+
+    Some llama-stack recordings of chat completions name the legacy completions
+    endpoint; the body (``messages``, no ``prompt``) and the answer (a
+    ``ChatCompletion`` or a stream of chunks) say what the SDK really called.
+    """
+    if isinstance(kwargs.get("messages"), list) and "prompt" not in kwargs:
+        return True
+    body = response.get("body")
+    first = body[0] if isinstance(body, list) and body else body
+    name = first.get(_TYPE) if isinstance(first, dict) else None
+    return isinstance(name, str) and name.startswith("openai.types.chat.")
+
+
 def _http_interaction(
     request: dict[str, Any], response: dict[str, Any], source: str
-) -> tuple[dict[str, Any], str]:
+) -> tuple[dict[str, Any], str, str | None]:
     url = request.get("url")
     if not isinstance(url, str) or not url:
         raise RecordingError(f"{source}: request.url: expected a URL string")
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise SkipRecording(f"request.url {url!r} is not a full URL (llama-stack anonymised it)")
+    corrected = None
     endpoint = request.get("endpoint") or parts.path
     if not isinstance(endpoint, str):
         raise RecordingError(f"{source}: request.endpoint: expected a string")
@@ -168,6 +186,8 @@ def _http_interaction(
     else:
         client = "openai"
         path = _resource_path(endpoint)
+        if path == "/completions" and _is_chat_completion(kwargs, response):
+            path, corrected = "/chat/completions", endpoint
         method = "GET" if path == "/models" else str(request.get("method") or "POST").upper()
         body, headers, query = _sdk_body(kwargs, source)
         uri = base + path + (f"?{urlencode(query)}" if query else "")
@@ -184,7 +204,7 @@ def _http_interaction(
     raw_response, typed = _response(response, path, client, source)
     if client == "openai" and not typed:
         client = "other"  # an OpenAI-compatible URL answered by something else
-    return {"request": raw_request, "response": raw_response}, client
+    return {"request": raw_request, "response": raw_response}, client, corrected
 
 
 def _sdk_body(

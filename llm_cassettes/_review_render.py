@@ -105,12 +105,18 @@ def provenance_line(transcript: Transcript) -> str:
     parts = []
     if info.get("recorded"):
         parts.append(f"recorded {info['recorded']}")
+    if info.get("imported_from"):
+        parts.append(f"imported from {info['imported_from']}")
+    if info.get("last_recorded"):
+        parts.append(f"added to {info['last_recorded']}")
     sdk = info.get("sdk")
     if isinstance(sdk, dict) and sdk:
         parts.append("with " + ", ".join(f"{name} {version}" for name, version in sdk.items()))
     models = info.get("models")
     if isinstance(models, list) and models:
         parts.append("models: " + ", ".join(str(m) for m in models))
+    if info.get("matching") == "legacy":
+        parts.append("matched by method and URL (recorded without llm-cassettes)")
     return " · ".join(parts) or "provenance: empty"
 
 

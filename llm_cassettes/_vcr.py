@@ -46,7 +46,13 @@ LLM_OPTIONS: dict[str, Any] = {
     "id_json_paths": (),
     "ignore_defaults": True,
     "normalize_ids": True,
+    # adoption (see llm_cassettes._provenance and _findings)
+    "strict": None,  # None: the VCR's setting (the plugin's llm_cassettes_strict)
+    "allow_unused": True,
 }
+
+#: vcrpy's default ``match_on``: a VCR with it has no matching chosen by the user.
+_VCRPY_MATCH_ON = ("method", "scheme", "host", "port", "path", "query")
 
 
 def _split_options(kwargs: dict[str, Any]) -> dict[str, Any]:
@@ -167,9 +173,16 @@ class LLMVCR(VCR):
     """
 
     test_id: str | None = None
+    #: Match every interaction on its body, even those recorded by plain vcrpy.
+    strict: bool = False
+    #: Report interactions the test never played (off for a shared ``default_cassette``).
+    report_unused: bool = True
+    #: The user chose ``match_on``: it is honoured for every interaction.
+    _chosen_match_on: bool = False
 
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("decode_compressed_response", True)
+        self._chosen_match_on = "match_on" in kwargs
         kwargs.setdefault("match_on", DEFAULT_MATCH_ON)
         super().__init__(**kwargs)
         self.persister = CassettePersister()
@@ -180,8 +193,10 @@ class LLMVCR(VCR):
         """Make pytest-recording's ``VCR`` an ``LLMVCR`` in place (same settings)."""
         vcr.__class__ = cls
         vcr.decode_compressed_response = True
-        if tuple(vcr.match_on) == ("method", "scheme", "host", "port", "path", "query"):
+        if tuple(vcr.match_on) == _VCRPY_MATCH_ON:
             vcr.match_on = DEFAULT_MATCH_ON  # vcrpy's default, so not the user's choice
+        else:
+            vcr._chosen_match_on = True
         vcr.matchers[BODY_MATCHER] = body_matcher(canonical_options(LLM_OPTIONS))
         extra_paths = getattr(vcr.persister, "extra_paths", ())
         vcr.persister = CassettePersister(extra_paths)
@@ -202,6 +217,11 @@ class LLMVCR(VCR):
             for matcher in merged["match_on"]
         ]
         merged["test_id"] = kwargs.get("test_id", self.test_id)
+        strict = self.strict if options["strict"] is None else bool(options["strict"])
+        # Each interaction matched as it was recorded, unless strict or a chosen match_on.
+        merged["match_as_recorded"] = not (strict or self._chosen_match_on or "match_on" in kwargs)
+        merged["allow_unused"] = bool(options["allow_unused"])
+        merged["report_unused"] = self.report_unused
         if serializer_name == "yaml":
             merged["serializer"] = serializer
         else:

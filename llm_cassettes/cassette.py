@@ -11,16 +11,22 @@ function) still run, but only against the interactions in the same bucket.
 It also fixes vcrpy's ``new_episodes`` alternation: a response recorded in this
 session counts as played, so a third identical request is recorded, not
 answered with the second one's response.
+
+Each interaction is matched the way it was recorded (see
+:mod:`llm_cassettes._provenance`): one recorded by plain vcrpy on method and
+URL, in recorded order, as vcrpy would; one recorded by this library on its
+canonical body too. A legacy interaction that answers a changed request is
+noted as stale (:mod:`llm_cassettes._findings`) instead of failing the test;
+``strict`` matches every interaction on its body.
 """
 
 from __future__ import annotations
 
 import contextvars
-import datetime
 import gc
-import json
 import os
 import shlex
+import warnings
 from collections import defaultdict
 from collections.abc import Callable, Hashable, Iterator
 from typing import Any
@@ -31,7 +37,20 @@ from vcr.matchers import requests_match
 from vcr.record_mode import RecordMode
 from vcr.request import Request
 
-from .matchers import key_of
+from . import _findings
+from ._canonical import CanonicalOptions, diff, format_diff
+from ._provenance import (
+    BODY,
+    LEGACY,
+    LOAD_INFO,
+    MATCHING_KEY,
+    PROVENANCE_KEY,
+    LoadInfo,
+    Provenance,
+    file_matching,
+)
+from .errors import StaleRecordingWarning, UnusedRecordingsError
+from .matchers import canonical_body, key_of
 
 __all__ = ["CassetteMiss", "LLMCassette", "current_cassette"]
 
@@ -39,8 +58,8 @@ _CURRENT: contextvars.ContextVar[LLMCassette | None] = contextvars.ContextVar(
     "llm_cassettes_current", default=None
 )
 
-#: Key of this library's entry in a cassette's ``metadata``.
-PROVENANCE_KEY = "llm_cassettes"
+_BODY_KEY = "body"  # first item of the index key of an interaction matched on its body
+_LEGACY_KEY = "legacy"  # ... and of one matched as plain vcrpy matched it
 
 
 def current_cassette() -> LLMCassette | None:
@@ -51,8 +70,12 @@ def current_cassette() -> LLMCassette | None:
 class _Context(CassetteContextDecorator):
     """vcrpy's context decorator, also making the cassette :func:`current_cassette`."""
 
+    _llm_cassette: LLMCassette | None = None
+
     def _patch_generator(self, cassette: Any) -> Iterator[Any]:
         token = _CURRENT.set(cassette)
+        self._llm_cassette = cassette
+        cassette.tracked = _findings.opened(cassette)
         try:
             yield from super()._patch_generator(cassette)
         finally:
@@ -62,6 +85,7 @@ class _Context(CassetteContextDecorator):
                 _CURRENT.set(None)
 
     def __exit__(self, *exc_info: object) -> None:
+        cassette, self._llm_cassette = self._llm_cassette, None
         try:
             super().__exit__(*exc_info)
         except BaseException:
@@ -72,10 +96,16 @@ class _Context(CassetteContextDecorator):
             if finish is not None:
                 finish.close()
             raise
+        if cassette is not None and not cassette.tracked and not any(exc_info):
+            cassette.report_findings()
 
 
 class LLMCassette(Cassette):
-    """A vcrpy cassette with an index. Accepts ``test_id`` for error messages."""
+    """A vcrpy cassette with an index. Accepts ``test_id`` for error messages.
+
+    Also accepts ``match_as_recorded`` (False: every interaction is matched by
+    ``match_on``, the strict mode), ``allow_unused`` and ``report_unused``.
+    """
 
     @classmethod
     def use_arg_getter(cls, arg_getter: Callable[[], dict[str, Any]]) -> _Context:
@@ -85,34 +115,75 @@ class LLMCassette(Cassette):
     def use(cls, **kwargs: Any) -> _Context:
         return _Context.from_args(cls, **kwargs)
 
-    def __init__(self, *args: Any, test_id: str | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        test_id: str | None = None,
+        match_as_recorded: bool = True,
+        allow_unused: bool = True,
+        report_unused: bool = True,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.test_id = test_id
+        self.match_as_recorded = match_as_recorded
+        self.allow_unused = allow_unused
+        self.report_unused = report_unused
+        #: whether a pytest test collects this cassette's findings (else it reports them itself)
+        self.tracked = False
+        #: interactions that answered a changed request (legacy matching only)
+        self.stale: list[_findings.Stale] = []
         if not hasattr(self, "_metadata"):  # vcrpy 8 (the newest on Python 3.10)
             self._metadata: dict[str, Any] = {}
             self._persister = _MetadataAdapter(self._persister, self)
         keyed = [(m, key_of(m)) for m in self._match_on]
         self._key_fns: list[Callable[[Request], Any]] = [fn for _, fn in keyed if fn is not None]
+        # vcrpy's own matching, for interactions recorded by it: all but the body matcher.
+        self._legacy_key_fns = [
+            fn for m, fn in keyed if fn is not None and not hasattr(m, "options")
+        ]
         self._pairwise = [m for m, fn in keyed if fn is None]
         self._index: dict[Hashable, list[int]] = defaultdict(list)
         self._keys: list[Hashable] = []
+        #: per interaction: how it was recorded (saved as such) / how it is matched now
+        self._recorded_legacy: list[bool] = []
+        self._matched_legacy: list[bool] = []
+        self._origin: list[LoadInfo | None] = []
         self._cursor: dict[Hashable, int] = {}
         self._loading = False
-        self._last: tuple[Request | None, Hashable, Request | None] = (None, None, None)
+        self._last: tuple[Request | None, tuple[Hashable, ...], Request | None] = (None, (), None)
+        self._added = Provenance({}, set())
 
     # -- keys ----------------------------------------------------------------------------
     def _key(self, request: Request) -> Hashable:
-        return tuple(fn(request) for fn in self._key_fns)
+        return (_BODY_KEY, *(fn(request) for fn in self._key_fns))
+
+    def _legacy_key(self, request: Request) -> Hashable:
+        return (_LEGACY_KEY, *(fn(request) for fn in self._legacy_key_fns))
+
+    def _live_keys(self, request: Request) -> tuple[tuple[Hashable, ...], Request | None]:
+        """Keys of a live request, body bucket first, after the record hooks (cached: vcrpy
+        asks several times per request)."""
+        last_request, last_keys, last_filtered = self._last
+        if last_request is request:
+            return last_keys, last_filtered
+        filtered = self._before_record_request(request)
+        keys: tuple[Hashable, ...] = ()
+        if filtered:
+            keys = (self._key(filtered),)
+            if any(self._matched_legacy):
+                keys += (self._legacy_key(filtered),)
+        self._last = (request, keys, filtered)
+        return keys, filtered
 
     def _live_key(self, request: Request) -> tuple[Hashable, Request | None]:
-        """Key of a live request, after the record hooks (cached: vcrpy asks several times)."""
-        last_request, last_key, last_filtered = self._last
-        if last_request is request:
-            return last_key, last_filtered
-        filtered = self._before_record_request(request)
-        key = self._key(filtered) if filtered else None
-        self._last = (request, key, filtered)
-        return key, filtered
+        """The body key of a live request (what a miss report looks up)."""
+        keys, filtered = self._live_keys(request)
+        return (keys[0] if keys else None), filtered
+
+    def _stored_key(self, index: int) -> Hashable:
+        request = self.data[index][0]
+        return self._legacy_key(request) if self._matched_legacy[index] else self._key(request)
 
     # -- recording -----------------------------------------------------------------------
     def _load(self) -> None:
@@ -128,39 +199,38 @@ class LLMCassette(Cassette):
             self._loading = False
             if gc_was_enabled:
                 gc.enable()
+        # Only now is the file's metadata known (vcrpy sets it after appending): index.
+        default = file_matching(self._metadata)
+        for index in range(len(self.data)):
+            origin = self._origin[index]
+            legacy = (origin.matching if origin else default) == LEGACY
+            self._recorded_legacy.append(legacy)
+            self._matched_legacy.append(legacy and self.match_as_recorded)
+            key = self._stored_key(index)
+            self._keys.append(key)
+            self._index[key].append(index)
 
     def append(self, request: Request, response: Any) -> None:
+        origin = response.pop(LOAD_INFO, None) if isinstance(response, dict) else None
         before = len(self.data)
         super().append(request, response)
         if len(self.data) == before:
             return  # a hook dropped it
+        if self._loading:
+            self._origin.append(origin)
+            return  # indexed by _load, once the file's metadata is known
+        self._origin.append(None)
+        self._recorded_legacy.append(False)
+        self._matched_legacy.append(False)
         index = before
         key = self._key(self.data[index][0])
         self._keys.append(key)
         self._index[key].append(index)
-        if not self._loading:
-            self._note_provenance(self.data[index][0])
-            if self.record_mode != RecordMode.ALL:
-                # Recorded now, so already answered: the next identical request must not
-                # replay it.
-                self.play_counts[index] += 1
-
-    def _note_provenance(self, request: Request) -> None:
-        """Record when, with which SDK and for which models this cassette was recorded.
-
-        The date has day precision, so re-recording identical traffic on the same
-        day still writes a byte-identical file.
-        """
-        info = dict(self._metadata.get(PROVENANCE_KEY) or {})
-        info["recorded"] = datetime.date.today().isoformat()
-        info["sdk"] = _sdk_versions()
-        model = _model_of(request) if request.method != "TOOL" else None
-        models = set(info.get("models") or ())
-        if model:
-            models.add(model)
-        info["models"] = sorted(models)
-        if self._metadata.get(PROVENANCE_KEY) != info:
-            self._metadata = {**self._metadata, PROVENANCE_KEY: info}
+        self._added.note(request.headers, request.body)  # the raw request: SDK header intact
+        if self.record_mode != RecordMode.ALL:
+            # Recorded now, so already answered: the next identical request must not
+            # replay it.
+            self.play_counts[index] += 1
 
     def rewind(self) -> None:
         super().rewind()
@@ -168,12 +238,15 @@ class LLMCassette(Cassette):
 
     # -- lookup --------------------------------------------------------------------------
     def _candidates(self, request: Request) -> Iterator[int]:
-        key, filtered = self._live_key(request)
+        keys, filtered = self._live_keys(request)
         if filtered is None:
             return
-        for index in self._index.get(key, ()):
-            if not self._pairwise or requests_match(filtered, self.data[index][0], self._pairwise):
-                yield index
+        for key in keys:
+            for index in self._index.get(key, ()):
+                if not self._pairwise or requests_match(
+                    filtered, self.data[index][0], self._pairwise
+                ):
+                    yield index
 
     def _responses(self, request: Request) -> Iterator[tuple[int, Any]]:
         for index in self._candidates(request):
@@ -182,21 +255,19 @@ class LLMCassette(Cassette):
     def _next_unplayed(self, request: Request) -> int | None:
         if self.allow_playback_repeats:
             return next(self._candidates(request), None)
-        key, filtered = self._live_key(request)
+        if self._pairwise:
+            return next((i for i in self._candidates(request) if self.play_counts[i] == 0), None)
+        keys, filtered = self._live_keys(request)
         if filtered is None:
             return None
-        bucket = self._index.get(key, ())
-        if not self._pairwise:
+        for key in keys:  # an interaction matched on its body first, then a legacy one
+            bucket = self._index.get(key, ())
             start = self._cursor.get(key, 0)
             for position in range(start, len(bucket)):
                 if self.play_counts[bucket[position]] == 0:
                     self._cursor[key] = position
                     return bucket[position]
             self._cursor[key] = len(bucket)
-            return None
-        for index in self._candidates(request):
-            if self.play_counts[index] == 0:
-                return index
         return None
 
     def __contains__(self, request: Request) -> bool:
@@ -205,7 +276,7 @@ class LLMCassette(Cassette):
     def can_play_response_for(self, request: Request) -> bool:
         if self.record_mode == RecordMode.ALL:
             return False
-        _, filtered = self._live_key(request)
+        _, filtered = self._live_keys(request)
         if not filtered:
             return False
         found = (self.rewound or self.allow_playback_repeats) and request in self
@@ -217,10 +288,79 @@ class LLMCassette(Cassette):
         index = self._next_unplayed(request)
         if index is None:
             return super().play_response(request)  # raises vcrpy's UnhandledHTTPRequestError
-        if self.play_counts[index] == 0 and index < self._loaded_count:
-            self._played_interactions.append((self.data[index][0], self.data[index][1]))
+        if self.play_counts[index] == 0:
+            if index < self._loaded_count:
+                self._played_interactions.append((self.data[index][0], self.data[index][1]))
+            if self._matched_legacy[index]:
+                self._note_if_stale(index, request)
         self.play_counts[index] += 1
         return self.data[index][1]
+
+    # -- what replay noticed -------------------------------------------------------------
+    def body_options(self) -> CanonicalOptions:
+        """The canonicalization this cassette's body matcher uses (the default without one)."""
+        for matcher in self._match_on:
+            options = getattr(matcher, "options", None)
+            if isinstance(options, CanonicalOptions):
+                return options
+        return CanonicalOptions()
+
+    def _note_if_stale(self, index: int, request: Request) -> None:
+        """A legacy interaction answers ``request``: note it if the body changed since."""
+        _, live = self._live_keys(request)
+        stored = self.data[index][0]
+        options = self.body_options()
+        differences = diff(canonical_body(stored, options), canonical_body(live, options), 50)
+        if not differences:
+            return
+        shown = differences[: _findings.MAX_FIELDS]
+        where, at = self._where(index)
+        self.stale.append(
+            _findings.Stale(
+                cassette=where,
+                index=at,
+                request=f"{stored.method} {stored.uri}",
+                differences=tuple(format_diff(shown).splitlines()),
+                more=len(differences) - len(shown),
+            )
+        )
+
+    def _where(self, index: int) -> tuple[str, int]:
+        """The file an interaction was read from and its index there, for reports."""
+        origin = self._origin[index]
+        if origin is None:
+            return display_path(self._path), index
+        return display_path(origin.source), origin.index
+
+    def _from_extra(self, index: int) -> bool:
+        origin = self._origin[index]
+        return origin is not None and os.path.abspath(origin.source) != os.path.abspath(
+            self._path
+        )
+
+    def unused(self) -> list[_findings.Unused]:
+        """Interactions of this cassette's own file that nothing played (modes none/once).
+
+        Extra cassettes (pytest-recording's ``vcr`` marker arguments) are shared
+        libraries of answers, so their unplayed interactions are not reported.
+        """
+        if not self.report_unused or self.record_mode not in (RecordMode.NONE, RecordMode.ONCE):
+            return []
+        found = []
+        for index in range(self._loaded_count):
+            if self.play_counts[index] == 0 and not self._from_extra(index):
+                where, at = self._where(index)
+                request = self.data[index][0]
+                found.append(_findings.Unused(where, at, f"{request.method} {request.uri}"))
+        return found
+
+    def report_findings(self) -> None:
+        """Outside pytest: warn about stale recordings, fail on unused ones if not allowed."""
+        findings = _findings.collect(self.test_id or display_path(self._path), [self])
+        if findings.stale:
+            warnings.warn(StaleRecordingWarning(findings.stale_message()), stacklevel=3)
+        if findings.unused and not self.allow_unused:
+            raise UnusedRecordingsError(findings.unused_message())
 
     # -- saving --------------------------------------------------------------------------
     def _new_interactions(self) -> list[tuple[Request, Any]]:
@@ -232,12 +372,64 @@ class LLMCassette(Cassette):
     def _rerecorded_interactions(self) -> list[tuple[Request, Any]]:
         if self._pairwise:
             return super()._rerecorded_interactions()
-        recorded_keys = set(self._keys[self._loaded_count :])
-        loaded = list(zip(self.data[: self._loaded_count], self._keys, strict=False))
         recorded = self.data[self._loaded_count :]
         if self.drop_unused_requests:
             return recorded
-        return [item for item, key in loaded if key not in recorded_keys] + recorded
+        recorded_keys = set(self._keys[self._loaded_count :])
+        # A legacy interaction is replaced by a re-recording of its method and URL.
+        recorded_legacy = {self._legacy_key(request) for request, _ in recorded}
+        kept = [
+            self.data[i]
+            for i in range(self._loaded_count)
+            if self._keys[i] not in (recorded_legacy if self._matched_legacy[i] else recorded_keys)
+        ]
+        return kept + recorded
+
+    def _persist(self, cassette_dict: dict[str, Any]) -> None:  # vcrpy 9 (8: the adapter)
+        super()._persist(self._prepare_save(cassette_dict))
+
+    def _prepare_save(self, cassette_dict: dict[str, Any]) -> dict[str, Any]:
+        """What to save: each interaction saying how it was recorded, and the provenance."""
+        legacy = {id(response) for (_, response), old in zip(self.data, self._recorded_legacy)
+                  if old}  # fmt: skip
+        loaded = {id(response) for _, response in self.data[: self._loaded_count]}
+        responses = cassette_dict["responses"]
+        any_legacy = any(id(response) in legacy for response in responses)
+        if any_legacy:  # a mixed cassette: the interactions recorded here say so
+            cassette_dict = {
+                **cassette_dict,
+                "responses": [
+                    r if id(r) in legacy else {**r, MATCHING_KEY: BODY} for r in responses
+                ],
+            }
+        self._note_provenance(
+            fresh=not any(id(response) in loaded for response in responses),
+            legacy=any_legacy,
+        )
+        return cassette_dict
+
+    def _note_provenance(self, *, fresh: bool, legacy: bool) -> None:
+        """When, with which SDKs and for which models the saved interactions were recorded.
+
+        A cassette recorded entirely in this session gets a new entry; one that
+        was added to keeps its first recording date and gains lines only.
+        """
+        recorded_now = len(self.data) > self._loaded_count
+        info = self._metadata.get(PROVENANCE_KEY)
+        if fresh:
+            updated = self._added.fresh()
+        elif recorded_now or (legacy and not isinstance(info, dict)):
+            updated = self._added.added_to(info if isinstance(info, dict) else {})
+            if not recorded_now:
+                updated.pop("last_recorded", None)
+        else:
+            return
+        if legacy:
+            updated[MATCHING_KEY] = LEGACY
+        else:
+            updated.pop(MATCHING_KEY, None)
+        if updated != info:
+            self._metadata = {**self._metadata, PROVENANCE_KEY: updated}
 
     # -- misses --------------------------------------------------------------------------
     def explain_miss(self, request: Request) -> str:
@@ -265,6 +457,7 @@ class _MetadataAdapter:
         return requests, responses
 
     def save_cassette(self, path: Any, cassette_dict: dict[str, Any], serializer: Any) -> None:
+        cassette_dict = self._cassette._prepare_save(cassette_dict)
         if self._cassette._metadata and "metadata" not in cassette_dict:
             cassette_dict = {**cassette_dict, "metadata": self._cassette._metadata}
         self._inner.save_cassette(path, cassette_dict, serializer=serializer)
@@ -284,30 +477,6 @@ class CassetteMiss(CannotOverwriteExistingCassetteException):
         self.similar_requests = []
         self.reason = "no_match" if len(cassette) else "cassette_not_found"
         Exception.__init__(self, cassette.explain_miss(failed_request))
-
-
-def _sdk_versions() -> dict[str, str]:
-    from importlib import metadata
-
-    versions = {}
-    for name in ("openai", "anthropic", "llama-stack-client"):
-        try:
-            versions[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            continue
-    return versions
-
-
-def _model_of(request: Request) -> str | None:
-    body = request.body
-    if not isinstance(body, bytes) or b'"model"' not in body:
-        return None
-    try:
-        value = json.loads(body)
-    except ValueError:
-        return None
-    model = value.get("model") if isinstance(value, dict) else None
-    return model if isinstance(model, str) else None
 
 
 def rerecord_command(test_id: str | None) -> str:

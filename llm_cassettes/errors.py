@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-__all__ = ["CassetteDriftWarning", "CassetteFormatError", "LLMCassettesError"]
+__all__ = [
+    "CassetteDriftWarning",
+    "CassetteFormatError",
+    "LLMCassettesError",
+    "StaleRecordingWarning",
+    "UnusedRecordingsError",
+]
 
 
 class LLMCassettesError(Exception):
@@ -17,5 +23,24 @@ class CassetteFormatError(LLMCassettesError, ValueError):
     """
 
 
+class UnusedRecordingsError(LLMCassettesError, AssertionError):
+    """A test left recorded interactions unplayed and its cassette has ``allow_unused=False``.
+
+    An ``AssertionError``, so pytest reports the test as failed (not errored): a
+    recording nobody plays is a dead recording, or a call the code silently stopped making.
+    """
+
+
 class CassetteDriftWarning(UserWarning):
     """A stored payload no longer fits the installed SDK's model (SDKs drift)."""
+
+
+class StaleRecordingWarning(UserWarning):
+    """A cassette recorded without llm-cassettes answered a request that changed since.
+
+    Such cassettes are matched the way vcrpy matched them (method and URL, in
+    recorded order), so the test passes on the old answer; the warning names the
+    test, the cassette and the first differing fields. ``-W
+    error::llm_cassettes.StaleRecordingWarning`` (or ``llm_cassettes_strict``) makes
+    it fatal.
+    """

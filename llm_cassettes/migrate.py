@@ -8,9 +8,12 @@ Two sources matter:
   at the path the pytest plugin derives from that ID, so the tests with those
   IDs find them;
 * plain vcrpy / pytest-recording YAML cassettes (bodies as escaped strings):
-  :func:`upgrade` rewrites them in place in the typed, scrubbed format.
+  :func:`upgrade` rewrites them in place in the typed, scrubbed format, still
+  matched the way vcrpy matched them (``matching: legacy``) unless ``strict``.
 
 Both return a :class:`Summary` and never overwrite a file they could not read.
+Both write provenance (``metadata.llm_cassettes``): where the recordings came
+from, and which SDKs and models they used.
 """
 
 from __future__ import annotations
@@ -25,6 +28,14 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from . import _llama_stack, naming
+from ._provenance import (
+    BODY,
+    LEGACY,
+    MATCHING_KEY,
+    PROVENANCE_KEY,
+    Provenance,
+    file_matching,
+)
 from .errors import CassetteFormatError
 from .persister import write_atomic
 from .serializer import TYPE_KEY, CassetteSerializer
@@ -189,6 +200,7 @@ def import_llama_stack(
     summary = Summary("import-llama-stack")
     groups: dict[Path, list[dict[str, Any]]] = {}
     no_test_id = 0
+    corrected = 0
     for path, explicit in _walk(sources, (".json",)):
         where = str(path)
         try:
@@ -218,9 +230,16 @@ def import_llama_stack(
             summary.failed.append((where, message.removeprefix(f"{where}: ")))
             continue
         summary.clients[converted.client] += 1
+        corrected += converted.corrected_endpoint is not None
         groups.setdefault(target, []).append(converted.interaction)
     for target, interactions in sorted(groups.items()):
         _write_merged(target, interactions, serializer, summary)
+    if corrected:
+        summary.notes.append(
+            f"{corrected} chat completion(s) recorded under /v1/completions (the body has "
+            "'messages', the answer is a ChatCompletion): imported at /chat/completions, "
+            "where the SDK sends them"
+        )
     if no_test_id:
         summary.notes.append(
             f"{no_test_id} recording(s) had no test_id: they went to the shared cassette "
@@ -238,14 +257,25 @@ def _write_merged(
 ) -> None:
     existing: list[dict[str, Any]] = []
     old_text = None
+    metadata: dict[str, Any] = {}
     if target.exists():
         try:
             old_text = _read_text(target)
-            existing = serializer.deserialize(old_text, source=str(target))["interactions"]
+            old = serializer.deserialize(old_text, source=str(target))
         except CassetteFormatError as exc:
             reason = str(exc).removeprefix(f"{target}: ")
             summary.failed.append((str(target), f"existing cassette left untouched: {reason}"))
             return
+        existing, metadata = old["interactions"], dict(old.get("metadata") or {})
+    # An upgraded vcrpy cassette keeps its matching and the imported interactions say
+    # theirs. (One without any provenance is taken for an earlier import.)
+    info = metadata.get(PROVENANCE_KEY)
+    legacy = isinstance(info, dict) and file_matching(metadata) == LEGACY
+    if legacy:
+        interactions = [
+            {**item, "response": {**item["response"], MATCHING_KEY: BODY}}
+            for item in interactions
+        ]
     merged: list[dict[str, Any]] = []
     seen: set[str] = set()
     for index, item in enumerate([*existing, *interactions]):
@@ -256,7 +286,16 @@ def _write_merged(
         if key not in seen:
             seen.add(key)
             merged.append(item)
-    text = serializer.serialize({"interactions": merged})
+    # llama-stack's recorder matched on a hash of the body: so do these cassettes.
+    found = Provenance.of((i["request"].get("headers"), i["request"].get("body")) for i in merged)
+    if isinstance(info, dict):
+        info = found.added_to(info)
+        info.pop("last_recorded", None)  # nothing was recorded today
+    else:
+        info = found.fresh(imported_from="llama-stack")
+    if legacy:
+        info[MATCHING_KEY] = LEGACY
+    text = serializer.serialize({"interactions": merged, "metadata": {**metadata, PROVENANCE_KEY: info}})
     if text == old_text:
         summary.unchanged.append(target)
         return
@@ -268,6 +307,7 @@ def _write_merged(
 def upgrade(
     paths: Sequence[str | os.PathLike[str]],
     *,
+    strict: bool = False,
     serializer: CassetteSerializer | None = None,
 ) -> Summary:
     """Rewrite cassettes in place in the typed format; a file already typed stays byte-identical.
@@ -275,14 +315,18 @@ def upgrade(
     Reading goes through the same serializer that replays cassettes, so what
     is written is exactly what recording that traffic would have written, and
     a cassette it cannot read is never touched (it is reported as failed).
+
+    A plain vcrpy cassette keeps vcrpy's matching (``matching: legacy`` in its
+    provenance), so a suite that passed still passes and stale recordings are
+    reported; ``strict`` switches it (and any upgraded one) to body matching.
     """
     serializer = serializer or CassetteSerializer()
-    summary = Summary("upgrade")
+    summary = Summary("upgrade --strict" if strict else "upgrade")
     for path, _explicit in _walk(paths, _CASSETTE_SUFFIXES):
         where = str(path)
         try:
             text = _read_text(path)
-            data = serializer.deserialize(text, source=where)
+            data = _with_provenance(serializer.deserialize(text, source=where), strict=strict)
             new_text = serializer.serialize(data)
         except CassetteFormatError as exc:
             summary.failed.append((where, f"left untouched: {str(exc).removeprefix(where + ': ')}"))
@@ -297,6 +341,37 @@ def upgrade(
         write_atomic(path, new_text)
         summary.written.append(path)
     return summary
+
+
+def _with_provenance(data: dict[str, Any], *, strict: bool) -> dict[str, Any]:
+    """The cassette dict with its provenance: how it is matched, which SDKs and models.
+
+    A cassette without provenance was recorded by plain vcrpy: its SDKs come from
+    the recorded ``User-Agent`` headers (dropped from the file as volatile).
+    """
+    metadata = dict(data.get("metadata") or {})
+    info = metadata.get(PROVENANCE_KEY)
+    if not isinstance(info, dict):
+        requests = [item["request"] for item in data["interactions"]]
+        found = Provenance.of((r.get("headers"), r.get("body")) for r in requests)
+        info = found.fresh(imported_from="vcrpy")
+        info[MATCHING_KEY] = LEGACY
+    if strict:  # every interaction matched on its body: no marker says otherwise
+        info = {k: v for k, v in info.items() if k != MATCHING_KEY}
+        data = {
+            **data,
+            "interactions": [
+                {**item, "response": _without_marker(item["response"])}
+                for item in data["interactions"]
+            ],
+        }
+    return {**data, "metadata": {**metadata, PROVENANCE_KEY: info}}
+
+
+def _without_marker(response: Any) -> Any:
+    if isinstance(response, Mapping) and MATCHING_KEY in response:
+        return {k: v for k, v in response.items() if k != MATCHING_KEY}
+    return response
 
 
 # ---------------------------------------------------------------------- CLI --
@@ -334,18 +409,30 @@ def register(subparsers: Any) -> None:
         help="rewrite plain vcrpy cassettes in place in the typed format",
         description=(
             "Rewrite vcrpy / pytest-recording YAML cassettes (files, or directories walked "
-            "for *.yaml / *.yml) in the typed, scrubbed format. Idempotent; a cassette that "
-            "cannot be read is left untouched and reported."
+            "for *.yaml / *.yml) in the typed, scrubbed format. They keep vcrpy's matching "
+            "(method and URL, in recorded order; 'matching: legacy' in their metadata), so "
+            "a passing suite keeps passing and stale recordings are reported; --strict "
+            "switches them to body matching. Idempotent; a cassette that cannot be read is "
+            "left untouched and reported."
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog=(
             "examples:\n"
             "  llm-cassettes upgrade tests/cassettes\n"
-            "  llm-cassettes upgrade tests/cassettes/test_chat/test_answer.yaml\n\n"
+            "  llm-cassettes upgrade tests/cassettes/test_chat/test_answer.yaml\n"
+            "  llm-cassettes upgrade --strict tests/cassettes\n\n"
             "exit codes: 0 all upgraded or already typed, 1 a cassette could not be read"
         ),
     )
     upgrader.add_argument("paths", nargs="+", metavar="PATH", help="cassette files or dirs")
+    upgrader.add_argument(
+        "--strict",
+        action="store_true",
+        help=(
+            "also switch them to body matching (stale recordings then fail, as with "
+            "llm_cassettes_strict); without it they keep vcrpy's method-and-URL matching"
+        ),
+    )
     upgrader.set_defaults(handler=_run_upgrade)
 
 
@@ -359,4 +446,4 @@ def _run_import(args: argparse.Namespace) -> int:
 
 
 def _run_upgrade(args: argparse.Namespace) -> int:
-    return _report(upgrade(args.paths))
+    return _report(upgrade(args.paths, strict=args.strict))

@@ -34,6 +34,7 @@ from vcr.request import Request
 from vcr.serializers import compat
 
 from ._lock import cassette_lock
+from ._provenance import LOAD_INFO, MATCHING_KEY, LoadInfo, file_matching, interaction_matching
 from .errors import CassetteFormatError
 
 __all__ = ["CassettePersister", "write_atomic"]
@@ -86,8 +87,12 @@ class CassettePersister:
             if text is None:
                 continue
             data = _deserialize(serializer, text, path)
+            default = file_matching(data.get("metadata"))
             for index, item in enumerate(data["interactions"]):
                 request, response = _interaction(item, f"{path}: interactions[{index}]")
+                # How it was recorded and where from, for the cassette (it takes this off).
+                matching = interaction_matching(response.pop(MATCHING_KEY, None), default)
+                response[LOAD_INFO] = LoadInfo(matching, path, index)
                 requests.append(request)
                 responses.append(response)
             if path == main and isinstance(data.get("metadata"), dict):
