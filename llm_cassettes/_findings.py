@@ -101,7 +101,9 @@ class TestFindings:
     def unused_message(self) -> str:
         """Why the test fails when its cassette has ``allow_unused=False``."""
         lines = [f"{self.test_id} never replayed {len(self.unused)} recorded interaction(s):"]
-        lines += [f"  {item.cassette}: interactions[{item.index}] {item.request}" for item in self.unused]
+        lines += [
+            f"  {item.cassette}: interactions[{item.index}] {item.request}" for item in self.unused
+        ]
         lines.append(
             "Remove them (re-record: "
             f"{rerecord_all_command([self.test_id])}), or allow them: allow_unused=True"

@@ -334,9 +334,7 @@ class LLMCassette(Cassette):
 
     def _from_extra(self, index: int) -> bool:
         origin = self._origin[index]
-        return origin is not None and os.path.abspath(origin.source) != os.path.abspath(
-            self._path
-        )
+        return origin is not None and os.path.abspath(origin.source) != os.path.abspath(self._path)
 
     def unused(self) -> list[_findings.Unused]:
         """Interactions of this cassette's own file that nothing played (modes none/once).

@@ -273,8 +273,7 @@ def _write_merged(
     legacy = isinstance(info, dict) and file_matching(metadata) == LEGACY
     if legacy:
         interactions = [
-            {**item, "response": {**item["response"], MATCHING_KEY: BODY}}
-            for item in interactions
+            {**item, "response": {**item["response"], MATCHING_KEY: BODY}} for item in interactions
         ]
     merged: list[dict[str, Any]] = []
     seen: set[str] = set()
@@ -295,7 +294,9 @@ def _write_merged(
         info = found.fresh(imported_from="llama-stack")
     if legacy:
         info[MATCHING_KEY] = LEGACY
-    text = serializer.serialize({"interactions": merged, "metadata": {**metadata, PROVENANCE_KEY: info}})
+    text = serializer.serialize(
+        {"interactions": merged, "metadata": {**metadata, PROVENANCE_KEY: info}}
+    )
     if text == old_text:
         summary.unchanged.append(target)
         return

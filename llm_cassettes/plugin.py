@@ -86,8 +86,9 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, Any, Any]:
     """At the end of the test: its findings, a warning if stale, a failure if unused."""
     try:
         result = yield
-    except BaseException:
-        item.stash[_TEST_FINDINGS] = _findings.collect(item.nodeid, _findings.tracked())
+    except BaseException:  # it did not run to the end: what it left unplayed means nothing
+        tracked = _findings.tracked()
+        item.stash[_TEST_FINDINGS] = _findings.collect(item.nodeid, tracked, unused=False)
         raise
     findings = _findings.collect(item.nodeid, _findings.tracked())
     item.stash[_TEST_FINDINGS] = findings
