@@ -84,6 +84,7 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item: pytest.Item) -> Generator[None, Any, Any]:
     """At the end of the test: its findings, a warning if stale, a failure if unused."""
+    __tracebackhide__ = True  # the failure is the test's, not this hook's
     try:
         result = yield
     except BaseException:  # it did not run to the end: what it left unplayed means nothing

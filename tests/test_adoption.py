@@ -15,6 +15,7 @@ import re
 import shlex
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -253,3 +254,203 @@ def openai_version() -> str:
     from importlib import metadata
 
     return metadata.version("openai")
+
+
+# ----------------------------------------------------------------- unused recordings --
+CONVERSATION = """
+import os, openai, pytest
+from llm_cassettes import use_cassette
+
+def ask(text):
+    client = openai.OpenAI(base_url=os.environ["FAKE_OPENAI_URL"], max_retries=0)
+    reply = client.chat.completions.create(
+        model="gpt-4o", messages=[{"role": "user", "content": text}])
+    return reply.choices[0].message.content
+
+@pytest.mark.vcr__MARKER__
+def test_conversation():
+    assert ask("first question") == "Echo: first question"
+    if os.environ.get("APP_STAGE") != "changed":  # the code stopped asking this since
+        assert ask("second question") == "Echo: second question"
+
+@pytest.mark.vcr
+@pytest.mark.default_cassette("shared")
+def test_shared_one():
+    ask("one")
+
+@pytest.mark.vcr
+@pytest.mark.default_cassette("shared")
+def test_shared_two():
+    ask("two")
+
+def test_script_cassette():
+    with use_cassette("script.yaml"__OPTIONS__):
+        ask("scripted")
+        if os.environ.get("APP_STAGE") != "changed":
+            ask("scripted again")
+"""
+
+
+def conversation_suite(marker: str = "", options: str = "") -> str:
+    return CONVERSATION.replace("__MARKER__", marker).replace("__OPTIONS__", options)
+
+
+@pytest.fixture
+def conversation(
+    pytester: pytest.Pytester, fake_openai: FakeOpenAI, monkeypatch: pytest.MonkeyPatch
+) -> pytest.Pytester:
+    monkeypatch.setenv("FAKE_OPENAI_URL", fake_openai.base_url)
+    monkeypatch.setenv("OPENAI_API_KEY", FAKE_API_KEY)
+    pytester.makeini("[pytest]\nllm_cassettes_dir = cassettes\n")
+    pytester.makepyfile(test_talk=conversation_suite())
+    pytester.runpytest("--record-mode=new_episodes").assert_outcomes(passed=4)
+    fake_openai.stop()
+    monkeypatch.setenv("APP_STAGE", "changed")
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-dummy-for-offline-replay")
+    return pytester
+
+
+def test_recordings_never_replayed_are_reported(conversation: pytest.Pytester) -> None:
+    result = conversation.runpytest()
+    result.assert_outcomes(passed=4)
+    lines = section(result)
+    assert lines[0] == "llm-cassettes: 2 tests left recordings unused"
+    assert "Recorded but never replayed (dead recordings, or calls no longer made):" in lines
+    # The test's own cassette and the one it opened itself; not the shared cassette,
+    # which holds the other tests' recordings on purpose.
+    assert ids_in(lines) == [
+        "test_talk.py::test_conversation",
+        "test_talk.py::test_script_cassette",
+    ]
+    block = lines[lines.index("test_talk.py::test_conversation") + 1]
+    assert block.startswith("  cassettes/test_talk/test_conversation.yaml: interactions[1] POST ")
+    assert lines[lines.index("test_talk.py::test_script_cassette") + 1].startswith(
+        "  script.yaml: interactions[1] POST "
+    )
+    # Only replay modes report: new_episodes may leave anything unplayed. (The script's
+    # use_cassette keeps its own mode, vcrpy's default "once".)
+    recording = section(conversation.runpytest("--record-mode=new_episodes"))
+    assert ids_in(recording) == ["test_talk.py::test_script_cassette"]
+
+
+def test_allow_unused_false_fails_the_test(conversation: pytest.Pytester) -> None:
+    conversation.makepyfile(
+        test_talk=conversation_suite("(allow_unused=False)", ", allow_unused=False")
+    )
+    result = conversation.runpytest()
+    result.assert_outcomes(passed=2, failed=2)
+    result.stdout.fnmatch_lines(
+        [
+            "*UnusedRecordingsError: test_talk.py::test_conversation never replayed 1 recorded*",
+            "*cassettes/test_talk/test_conversation.yaml: interactions[[]1] POST *",
+            "*allow_unused=True*",
+        ]
+    )
+    # From vcr_config too, for the whole suite.
+    conversation.makepyfile(test_talk=conversation_suite())
+    conversation.makeconftest(
+        "import pytest\n@pytest.fixture\ndef vcr_config():\n    return {'allow_unused': False}\n"
+    )
+    conversation.runpytest().assert_outcomes(passed=3, failed=1)
+
+
+def test_use_cassette_outside_pytest_raises_on_unused_and_warns_on_stale(
+    tmp_path: Path, fake_openai: FakeOpenAI
+) -> None:
+    script = tmp_path / "script.py"
+    script.write_text(
+        "import os, sys, warnings, openai\n"
+        "from llm_cassettes import use_cassette, UnusedRecordingsError\n"
+        "client = openai.OpenAI(base_url=sys.argv[1], api_key='sk-x', max_retries=0)\n"
+        "def ask(text):\n"
+        "    client.chat.completions.create(model='gpt-4o',\n"
+        "                                   messages=[{'role': 'user', 'content': text}])\n"
+        "with use_cassette('c.yaml', record_mode='once'):\n"
+        "    ask('a'); ask('b')\n"
+        "try:\n"
+        "    with use_cassette('c.yaml', allow_unused=False):\n"
+        "        ask('a')\n"
+        "except UnusedRecordingsError as error:\n"
+        "    print('raised:', error)\n"
+    )
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, str(script), fake_openai.base_url],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "raised: c.yaml never replayed 1 recorded interaction(s):" in done.stdout
+    assert "c.yaml: interactions[1] POST " in done.stdout
+
+
+# ------------------------------------------------------------ new_episodes, provenance --
+def test_new_episodes_on_an_old_cassette_only_adds_lines(
+    conversation: pytest.Pytester, fake_openai_factory: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import datetime
+    import difflib
+
+    path = conversation.path / "cassettes" / "test_talk" / "test_conversation.yaml"
+    old = re.sub(r"recorded: '[\d-]+'", "recorded: '2026-01-15'", path.read_text())
+    path.write_text(old)
+    server = fake_openai_factory()
+    monkeypatch.setenv("FAKE_OPENAI_URL", server.base_url)
+    monkeypatch.setenv("APP_STAGE", "recorded")
+    conversation.makepyfile(
+        test_talk=conversation_suite().replace(
+            '        assert ask("second question") == "Echo: second question"',
+            '        assert ask("second question") == "Echo: second question"\n'
+            '        assert ask("third question") == "Echo: third question"',
+        )
+    )
+    # The recorded requests still go to the first server's URL: point them at this one.
+    first_url = re.search(r"uri: (http://127\.0\.0\.1:\d+)/", old).group(1)  # type: ignore[union-attr]
+    path.write_text(old.replace(first_url, server.base_url.removesuffix("/v1")))
+    before = path.read_text()
+    conversation.runpytest("--record-mode=new_episodes", "-k", "conversation").assert_outcomes(
+        passed=1
+    )
+    after = path.read_text()
+    changes = [
+        line for line in difflib.ndiff(before.splitlines(), after.splitlines()) if line[:1] in "+-"
+    ]
+    assert changes and all(line.startswith("+ ") for line in changes), changes
+    info = read_cassette(path)["metadata"]["llm_cassettes"]
+    assert info["recorded"] == "2026-01-15"  # the oldest answer's age, for check --max-age
+    assert info["last_recorded"] == datetime.date.today().isoformat()
+    assert info["sdk"] == {"openai": openai_version()}  # only SDKs whose traffic is in it
+    assert len(read_cassette(path)["interactions"]) == 3
+
+
+def test_provenance_lists_the_sdk_that_sent_the_traffic(
+    tmp_path: Path, fake_openai: FakeOpenAI
+) -> None:
+    import openai
+
+    from llm_cassettes import tool, use_cassette
+
+    @tool
+    def lookup(query: str) -> str:
+        return query.upper()
+
+    with use_cassette(tmp_path / "tools_only.yaml", record_mode="once"):
+        lookup("x")
+    info = read_cassette(tmp_path / "tools_only.yaml")["metadata"]["llm_cassettes"]
+    assert "sdk" not in info and "models" not in info  # no SDK made any of these calls
+
+    client = openai.OpenAI(
+        base_url=fake_openai.base_url,
+        api_key=FAKE_API_KEY,
+        max_retries=0,
+        default_headers={"User-Agent": "OpenAI/Python 2.99.1"},
+    )
+    with use_cassette(tmp_path / "chat.yaml", record_mode="once"):
+        client.embeddings.create(model="text-embedding-3-small", input="x")
+    info = read_cassette(tmp_path / "chat.yaml")["metadata"]["llm_cassettes"]
+    assert info["sdk"] == {"openai": "2.99.1"}  # the version that sent it, from the wire
+    assert info["models"] == ["text-embedding-3-small"]

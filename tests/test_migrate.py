@@ -479,3 +479,38 @@ def test_upgrade_is_a_library_function_too(tmp_path: Path) -> None:
     [(where, why)] = summary.failed
     assert where == str(tmp_path / "missing.yaml") and "No such file" in why
     assert os.listdir(tmp_path) == []
+
+
+@pytest.mark.parametrize("stem", ["1fd05fad28c2", "5f9c63ee3a6e"], ids=["chat", "chat-stream"])
+def test_chat_completions_labelled_completions_are_imported_where_the_sdk_calls(
+    tmp_path: Path, stem: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Some llama-stack recordings of ``chat.completions.create`` name ``/v1/completions``."""
+    recording = load(next(CORPUS.rglob(f"{stem}*.json")))
+    request = recording["request"]
+    assert request["endpoint"] == "/v1/chat/completions"
+    request["endpoint"] = "/v1/completions"  # as llama-stack wrote some of them
+    request["url"] = request["url"].replace("/chat/completions", "/completions")
+    good = load(next(CORPUS.rglob("f8d0f5a82750*.json")))  # a real completions call stays
+    recording_file(tmp_path, recording, "mislabelled.json")
+    recording_file(tmp_path, good, "completion.json")
+    out = tmp_path / "out"
+    assert cli.main(["import-llama-stack", str(tmp_path / "recordings"), "--out", str(out)]) == 0
+    assert (
+        "1 chat completion(s) recorded under /v1/completions (the body has 'messages', the "
+        "answer is a ChatCompletion): imported at /chat/completions" in capsys.readouterr().out
+    )
+    cassette = cassette_path_for(recording["test_id"], out)
+    [stored] = read_cassette(cassette)["interactions"]
+    assert stored["request"]["uri"].endswith("/v1/chat/completions")
+    [kept] = read_cassette(cassette_path_for(good["test_id"], out))["interactions"]
+    assert kept["request"]["uri"].endswith("/v1/completions")
+
+    # The SDK call the test makes now matches, and answers what llama-stack recorded.
+    replayed = as_llama_stack_replays(recording)
+    base_url = request["url"].removesuffix("/v1/completions")
+    client = openai.OpenAI(base_url=base_url, api_key=API_KEY, max_retries=0)
+    with use_cassette(cassette, record_mode="none", allow_unused=False):
+        result = sdk_call(client, "/v1/chat/completions", replayed["request"]["body"])
+        got = list(result) if replayed["response"]["is_streaming"] else result
+    assert got == recorded_objects(replayed["response"]["body"])
