@@ -43,7 +43,7 @@ def try_repo(project: Path, env: dict[str, str]) -> subprocess.CompletedProcess[
             "--all-files",
             "--color",
             "never",
-        ],  # fmt: skip
+        ],
         cwd=project,
         env=env,
         check=False,
@@ -101,7 +101,7 @@ def test_try_repo_fails_on_a_leaking_cassette_and_passes_a_clean_one(tmp_path: P
 # ------------------------------------------------------------------ the CI workflow --
 def readme_workflow() -> dict[str, Any]:
     readme = (REPO / "README.md").read_text(encoding="utf-8")
-    found = re.search(r"```yaml\n# \.github/workflows/cassettes\.yml\n(.*?)```", readme, re.S)
+    found = re.search(r"```yaml\n# \.github/workflows/cassettes\.yml\n(.*?)```", readme, re.DOTALL)
     assert found, "the README documents the workflow"
     return yaml.safe_load(found.group(1))  # type: ignore[no-any-return]
 
