@@ -149,6 +149,7 @@ class LLMCassette(Cassette):
         self._recorded_legacy: list[bool] = []
         self._matched_legacy: list[bool] = []
         self._origin: list[LoadInfo | None] = []
+        self._any_legacy = False
         self._cursor: dict[Hashable, int] = {}
         self._loading = False
         self._last: tuple[Request | None, tuple[Hashable, ...], Request | None] = (None, (), None)
@@ -171,7 +172,7 @@ class LLMCassette(Cassette):
         keys: tuple[Hashable, ...] = ()
         if filtered:
             keys = (self._key(filtered),)
-            if any(self._matched_legacy):
+            if self._any_legacy:
                 keys += (self._legacy_key(filtered),)
         self._last = (request, keys, filtered)
         return keys, filtered
@@ -206,6 +207,7 @@ class LLMCassette(Cassette):
             legacy = (origin.matching if origin else default) == LEGACY
             self._recorded_legacy.append(legacy)
             self._matched_legacy.append(legacy and self.match_as_recorded)
+            self._any_legacy = self._any_legacy or self._matched_legacy[-1]
             key = self._stored_key(index)
             self._keys.append(key)
             self._index[key].append(index)
