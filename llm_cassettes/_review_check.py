@@ -1,9 +1,13 @@
 """``llm-cassettes check``: what must not be merged, one line per problem.
 
 Each cassette is read by the real loader (the same errors and drift warnings
-a test run would give, naming the file and place) and its raw text is
-scanned for credentials, so a file that does not even parse is still
-searched for secrets. Everything here is per file and cheap; a tree of a
+a test run would give, naming the file and place), then run through the
+recorder's own scrubber in reporting mode: every secret it would have
+redacted is a problem, at the place it is stored. One detector decides for
+both, so ``check`` finds in cassettes written by other tools, or with
+``scrub=False``, exactly what recording would have removed. A file that does
+not even parse is still searched, as text, for credential shapes and secret
+environment values. Everything here is per file and cheap; a tree of a
 thousand cassettes takes a few seconds on one core.
 """
 
@@ -18,21 +22,19 @@ import sys
 import tempfile
 import warnings
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from .cassette import PROVENANCE_KEY
+from .detector import SecretDetector, hide_secrets_in_name
 from .errors import CassetteDriftWarning, CassetteFormatError
-from .scrub import CREDENTIAL_PATTERN, REDACTED, SECRET_HEADERS, _env_secrets
+from .scrub import Redaction, Scrubber, ScrubOptions
 from .serializer import CassetteSerializer
 
 __all__ = ["Problem", "check_file", "check_text", "default_paths", "find_cassettes", "orphans"]
 
 CASSETTE_SUFFIXES = (".yaml", ".yml")
-
-#: OpenAI organization and project ids: account identifiers, wherever a header carries them.
-ACCOUNT_ID_PATTERN = re.compile(r"(?<![A-Za-z0-9_-])(?:org-[A-Za-z0-9]{8,}|proj_[A-Za-z0-9]{8,})")
 
 #: Where pytest reads its ini options from, in pytest's order of precedence.
 _INI_FILES = ("pytest.ini", ".pytest.ini", "pyproject.toml", "tox.ini", "setup.cfg")
@@ -40,12 +42,17 @@ _INI_FILES = ("pytest.ini", ".pytest.ini", "pyproject.toml", "tox.ini", "setup.c
 
 @dataclass(frozen=True)
 class Problem:
-    """One finding; ``where`` is ``LINE:COLUMN`` or a place like ``interactions[2].request``."""
+    """One finding; ``where`` is ``LINE:COLUMN`` or a place like ``interactions[2].request``.
+
+    ``secret`` is the offending value of a credential finding, for programs that
+    act on it; it is never printed.
+    """
 
     path: str
     where: str
     message: str
     warning: bool = False
+    secret: str = field(default="", repr=False, compare=False)
 
     def __str__(self) -> str:
         kind = "warning: " if self.warning else ""
@@ -177,18 +184,13 @@ def check_text(
         if issubclass(warning.category, CassetteDriftWarning):
             problem = _from_message(name, str(warning.message))
             problems.append(Problem(name, problem.where, f"SDK drift: {problem.message}"))
-    flagged: list[str] = []
     if data is not None:
-        for index, item in enumerate(data["interactions"]):
-            for side in ("request", "response"):
-                part = item.get(side)
-                headers = part.get("headers") if isinstance(part, Mapping) else None
-                if isinstance(headers, Mapping):
-                    where = f"interactions[{index}].{side}.headers"
-                    problems.extend(_header_problems(name, where, headers, flagged))
+        problems.extend(_secret_problems(name, data))
         if max_age is not None:
             problems.extend(_age_problems(name, data.get("metadata"), max_age, today))
-    problems.extend(_text_problems(name, text, flagged))
+    else:
+        problems.extend(_text_problems(name, text))
+    problems.extend(_name_problems(name))
     return problems
 
 
@@ -205,60 +207,72 @@ def _from_message(name: str, message: str) -> Problem:
     return Problem(name, "", rest)
 
 
-def _values(value: Any) -> list[str]:
-    if isinstance(value, (list, tuple)):
-        return [str(v) for v in value]
-    return [str(value)]
-
-
-def _header_problems(
-    name: str, where: str, headers: Mapping[str, Any], flagged: list[str]
-) -> Iterator[Problem]:
-    for header, value in headers.items():
-        lower = str(header).lower()
-        for item in _values(value):
-            if lower in SECRET_HEADERS and item not in (REDACTED, ""):
-                flagged.append(item)
-                yield Problem(
-                    name,
-                    f"{where}.{header}",
-                    f"secret header not redacted ({_mask(item)}); "
-                    "re-record, or replace the value with <REDACTED>",
-                )
-            elif ACCOUNT_ID_PATTERN.search(item):
-                flagged.append(item)
-                yield Problem(
-                    name,
-                    f"{where}.{header}",
-                    f"organization or project id in a header ({_mask(item)}); "
-                    f"redact it (secret_headers=[{header!r}])",
-                )
-
-
-def _text_problems(name: str, text: str, flagged: list[str]) -> Iterator[Problem]:
-    """Credential-shaped strings and secret environment values anywhere in the file."""
-    secrets = [(value, label) for value, label in _env_secrets(()) if value in text]
-    if not CREDENTIAL_PATTERN.search(text) and not secrets:
-        return
-    for number, line in enumerate(text.splitlines(), 1):
-        spans = []
-        for match in CREDENTIAL_PATTERN.finditer(line):
-            spans.append(match.span())
-            if any(match[0] in value for value in flagged):
-                continue  # already reported as an unredacted secret header
-            yield Problem(
-                name,
-                f"{number}:{match.start() + 1}",
-                f"looks like a credential ({_mask(match[0])})",
+def _secret_problems(name: str, data: Mapping[str, Any]) -> Iterator[Problem]:
+    """What the recorder's scrubber would redact in this cassette, one problem per place."""
+    found: list[Redaction] = []
+    scrubber = Scrubber(ScrubOptions(drop_volatile_headers=False), report=found.append)
+    serializer = CassetteSerializer(scrubber, validate=False)
+    interactions = data["interactions"]
+    for item in interactions:  # the whole cassette first, as when it is saved
+        scrubber.learn_interaction(item["request"], item["response"])
+    for index, item in enumerate(interactions):
+        try:
+            serializer.encode_interaction(
+                item["request"], item["response"], where=f"interactions[{index}]."
             )
-        for value, label in secrets:
-            column = line.find(value)
-            if column >= 0 and not any(start <= column < end for start, end in spans):
-                yield Problem(
-                    name,
-                    f"{number}:{column + 1}",
-                    f"contains the value of the environment variable {label.strip('<>')}",
-                )
+        except (TypeError, ValueError, LookupError, AttributeError):  # pragma: no cover
+            continue  # a shape the loader accepted but nothing can store: reported elsewhere
+    if data.get("metadata"):
+        scrubber.value(data["metadata"], "metadata")
+    seen: set[tuple[str, str]] = set()
+    for redaction in found:
+        if (redaction.where, redaction.secret) not in seen:
+            seen.add((redaction.where, redaction.secret))
+            yield Problem(name, redaction.where, _describe(redaction), secret=redaction.secret)
+
+
+def _describe(redaction: Redaction) -> str:
+    kind, shown = redaction.kind, _mask(redaction.secret)
+    if kind == "secret header":
+        return (
+            f"secret header not redacted ({shown}); re-record, or replace the value with <REDACTED>"
+        )
+    if kind.startswith("secret ") or kind == "password in a URL":
+        return f"{kind} not redacted ({shown})"
+    if kind.startswith("value of the environment variable"):
+        return f"contains the {kind}"
+    if kind.startswith("repeats"):
+        return f"{kind} ({shown})"
+    return f"looks like a credential ({kind}: {shown})"
+
+
+def _text_problems(name: str, text: str) -> Iterator[Problem]:
+    """Credential shapes and secret environment values in a file that could not be read."""
+    detector = SecretDetector()
+    lines = text.splitlines()
+    for number, line in enumerate(lines, 1):
+        for finding in detector.find(line):
+            secret = line[finding.start : finding.end]
+            kind = finding.kind
+            message = (
+                f"contains the {kind}"
+                if kind.startswith("value of")
+                else f"looks like a credential ({kind}: {_mask(secret)})"
+            )
+            yield Problem(name, f"{number}:{finding.start + 1}", message, secret=secret)
+
+
+def _name_problems(name: str) -> Iterator[Problem]:
+    """A credential in the file's own name (a test ID that carried one)."""
+    detector = SecretDetector()
+    for finding in detector.find(name):
+        secret = name[finding.start : finding.end]
+        yield Problem(
+            hide_secrets_in_name(name, detector),
+            "",
+            f"the file name contains a credential ({finding.kind}: {_mask(secret)}); rename it",
+            secret=secret,
+        )
 
 
 def _mask(secret: str) -> str:

@@ -10,8 +10,8 @@ user's ``before_record_request`` cannot switch scrubbing off by accident.
 from __future__ import annotations
 
 import functools
-import json
 import os
+import re
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -23,7 +23,7 @@ from ._canonical import CanonicalOptions
 from .cassette import LLMCassette
 from .matchers import BODY_MATCHER, DEFAULT_MATCH_ON, body_matcher
 from .persister import CassettePersister
-from .scrub import REDACTED, SECRET_JSON_KEYS, Scrubber, ScrubOptions
+from .scrub import REDACTED, Scrubber, ScrubOptions
 from .serializer import CassetteSerializer
 
 __all__ = ["LLMVCR", "LLM_OPTIONS", "use_cassette"]
@@ -37,6 +37,9 @@ LLM_OPTIONS: dict[str, Any] = {
     "volatile_headers": (),
     "secret_env": (),
     "secret_values": (),
+    "secret_names": (),
+    "secret_patterns": (),
+    "keep_names": (),
     "typed_bodies": True,
     "validate_types": True,
     # request matching (see llm_cassettes.matchers)
@@ -91,8 +94,25 @@ def build_scrubber(options: Mapping[str, Any]) -> Scrubber:
             keep_headers=_tuple(options["keep_headers"]),
             extra_secret_env=_tuple(options["secret_env"]),
             extra_secret_values=_tuple(options["secret_values"]),
+            extra_secret_names=_tuple(options["secret_names"]),
+            extra_secret_patterns=_patterns(options["secret_patterns"]),
+            keep_names=_tuple(options["keep_names"]),
         )
     )
+
+
+def _patterns(value: Any) -> tuple[Any, ...]:
+    """Regexes as given: strings or compiled patterns."""
+    if isinstance(value, (str, re.Pattern)):
+        return (value,)
+    return tuple(value or ())
+
+
+def _content_type(headers: Mapping[str, Any]) -> str:
+    for name, value in headers.items():
+        if name.lower() == "content-type":
+            return str(value[0] if isinstance(value, (list, tuple)) and value else value)
+    return ""
 
 
 def _request_scrubber(scrubber: Scrubber) -> Callable[[Request], Request]:
@@ -100,42 +120,43 @@ def _request_scrubber(scrubber: Scrubber) -> Callable[[Request], Request]:
     matching, so a redacted query string or body field still matches the stored one."""
 
     def scrub_request(request: Request) -> Request:
-        if request is None or not scrubber.options.enabled:
+        if request is None or not scrubber.enabled:
             return request
+        content_type = _content_type(request.headers)
+        scrubber.learn_interaction(
+            {"uri": request.uri, "headers": request.headers, "body": request.body}, None
+        )
         for name in list(request.headers):
+            value = request.headers[name]
             if scrubber.header_action(name) == "redact":
-                scrubber.learn(request.headers[name])  # redacted wherever it is echoed
                 request.headers[name] = REDACTED
+            elif isinstance(value, str):
+                scrubbed_value = scrubber.text(value)
+                if scrubbed_value != value:
+                    request.headers[name] = scrubbed_value
         uri = scrubber.url(request.uri)
         if uri != request.uri:
             request.uri = uri
         body = request.body
-        if isinstance(body, bytes) and body:
-            try:
-                text = body.decode("utf-8")
-            except UnicodeDecodeError:
-                request.body = scrubber.raw(body)
-                return request
-            scrubbed = _scrub_body_text(scrubber, text)
-            if scrubbed != text:
+        if body:
+            scrubbed = scrubber.body(body, content_type)
+            if scrubbed != body:
                 request.body = scrubbed
         return request
 
     return scrub_request
 
 
-def _scrub_body_text(scrubber: Scrubber, text: str) -> str:
-    lowered = text.lower()
-    if any(f'"{key}"' in lowered for key in SECRET_JSON_KEYS):
-        try:
-            value = json.loads(text)
-        except ValueError:
-            pass
-        else:
-            scrubbed = scrubber.value(value)
-            if scrubbed != value:
-                return json.dumps(scrubbed, separators=(",", ":"), ensure_ascii=False)
-    return scrubber.text(text)
+def _response_learner(scrubber: Scrubber) -> Callable[[Any], Any]:
+    """A ``before_record_response`` hook that only learns: the response's cookies and secret
+    fields are known before the next request is scrubbed (the serializer redacts them)."""
+
+    def learn_response(response: Any) -> Any:
+        if isinstance(response, Mapping) and scrubber.enabled:
+            scrubber.learn_interaction({}, response)
+        return response
+
+    return learn_response
 
 
 class _ScrubbingSerializer:
@@ -228,6 +249,9 @@ class LLMVCR(VCR):
             merged["serializer"] = _ScrubbingSerializer(merged["serializer"], serializer)
         merged["before_record_request"] = _compose(
             merged["before_record_request"], _request_scrubber(scrubber)
+        )
+        merged["before_record_response"] = _compose(
+            merged["before_record_response"], _response_learner(scrubber)
         )
         return merged
 

@@ -4,7 +4,9 @@ pytest-recording names a cassette after the innermost class and the test name,
 so ``TestA.TestInner.test_x`` and ``TestB.TestInner.test_x`` share a file, and
 ``test[a/b]`` and ``test[a:b]`` both become ``test[a-b]``. Here every enclosing
 class is kept, and a name that had to be changed to be a file name carries a
-short hash of the original, which keeps it unique.
+short hash of the original, which keeps it unique. A credential in a test ID
+(a key passed as a ``parametrize`` value) is replaced by a hash of it: file
+names reach disk and ``git`` like cassette contents do.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ import re
 from pathlib import Path, PurePosixPath
 
 import pytest
+
+from .detector import hide_secrets_in_name
 
 __all__ = ["cassette_name", "legacy_cassette_name", "module_cassette_dir"]
 
@@ -34,8 +38,9 @@ def test_name(item: pytest.Item) -> str:
 
 
 def safe_stem(name: str) -> str:
-    """A file stem for ``name``: unsafe characters replaced, a hash added if anything changed."""
-    stem = _UNSAFE.sub("-", name)
+    """A file stem for ``name``: secrets and unsafe characters replaced, a hash added if
+    anything changed."""
+    stem = _UNSAFE.sub("-", hide_secrets_in_name(name))
     if stem != name or len(stem.encode("utf-8")) > MAX_STEM:
         digest = _short_hash(name)
         stem = stem.encode("utf-8")[: MAX_STEM - len(digest) - 1].decode("utf-8", "ignore")

@@ -1,40 +1,37 @@
 """Keep secrets and reviewer-useless noise out of cassettes.
 
+:mod:`llm_cassettes.detector` decides what a secret is; this module applies it
+to an interaction: header values, query parameters, JSON values at any depth,
+form and multipart fields, stream events, text and bytes. Structure is never
+touched: the scheme, host and port of a URL, header names, JSON keys and SSE
+field and event names stay as they are, so a replay still matches.
+
 Scrubbing runs in two places on purpose: on every request vcrpy sees
 (``before_record_request``, so a scrubbed query string still matches the
 stored one), and in the serializer, the last step before bytes reach disk,
-so nothing a user's own hooks let through is written. Every function here is
-idempotent because vcrpy runs record hooks again on load.
+so nothing a user's own hooks let through is written. Before any body of an
+interaction is written, its headers, URL and secret fields are *learned*
+(a cookie's value, a bearer token), so an echo of them in the same response is
+caught. Every function here is idempotent because vcrpy runs record hooks
+again on load. With ``report=`` a scrubber also says what it redacted and
+where: that is how ``llm-cassettes check`` finds exactly what recording would
+have removed.
 """
 
 from __future__ import annotations
 
-import os
+import functools
+import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import unquote_plus, urlsplit, urlunsplit
 
-__all__ = ["REDACTED", "ScrubOptions", "Scrubber"]
+from . import _sse
+from .detector import REDACTED, SECRET_HEADERS, SecretDetector
 
-REDACTED = "<REDACTED>"
-
-#: Headers whose values are credentials or identify an account (request and response).
-SECRET_HEADERS = frozenset(
-    {
-        "authorization",
-        "proxy-authorization",
-        "api-key",
-        "x-api-key",
-        "x-goog-api-key",
-        "openai-organization",
-        "openai-project",
-        "anthropic-organization-id",
-        "cookie",
-        "set-cookie",
-    }
-)
+__all__ = ["REDACTED", "SECRET_HEADERS", "Redaction", "ScrubOptions", "Scrubber"]
 
 #: Headers that change on every call and tell a reviewer nothing.
 VOLATILE_HEADERS = frozenset(
@@ -64,52 +61,26 @@ VOLATILE_HEADERS = frozenset(
 )
 VOLATILE_HEADER_PREFIXES = ("x-stainless-", "x-ratelimit-", "anthropic-ratelimit-", "cf-")
 
-#: Query parameters that carry credentials.
-SECRET_QUERY_PARAMS = frozenset(
-    {"api_key", "api-key", "apikey", "key", "access_token", "token", "client_secret"}
+
+#: A quick look for a JSON key that could be secret, before parsing a body to walk it.
+_NAME_HINT = re.compile(
+    r"(?i)(?:key|token(?!s)|secret|pass|pwd|credential|auth|cookie|session|signature)"
+    r"[A-Za-z0-9_\-]*\"\s*:|\"value\"\s*:"
 )
-
-#: JSON body fields that carry credentials.
-SECRET_JSON_KEYS = frozenset(
-    {
-        "api_key",
-        "apikey",
-        "api-key",
-        "x-api-key",
-        "authorization",
-        "password",
-        "client_secret",
-        "secret",
-        "access_token",
-        "refresh_token",
-        "private_key",
-    }
-)
-
-#: Environment variables whose values must never appear in a cassette.
-SECRET_ENV_NAME = re.compile(
-    r"(API_?KEY|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL|ACCESS_KEY|PRIVATE_KEY|AUTH)",
-    re.IGNORECASE,
-)
-_MIN_ENV_SECRET = 8  # shorter values ("1", "true") would redact half the cassette
-
-#: Credential shapes recognised anywhere in a string, whatever field they are in.
-CREDENTIAL_PATTERN = re.compile(
-    r"(?<![A-Za-z0-9_\-])(?:sk-(?:proj-|ant-|live-|test-)?[A-Za-z0-9_\-]{16,}"
-    r"|AKIA[0-9A-Z]{16}"
-    r"|(?<=Bearer )[A-Za-z0-9._~+/\-]{12,}=*"
-    r"|gh[pousr]_[A-Za-z0-9]{30,}"
-    r"|xox[abposr]-[A-Za-z0-9\-]{10,})"
-)
+_PLACEHOLDER = re.compile(r"<[A-Z][A-Z0-9_]*>")
+_JSON_SEPARATORS = (",", ":")
+#: In these places a secret word names something else: a logprobs entry's ``token`` is
+#: text, the ``signature`` of a thinking block is opaque model state the API needs back.
+_THINKING_TYPES = frozenset({"thinking", "redacted_thinking", "signature_delta"})
 
 
-def _env_secrets(names: Iterable[str]) -> list[tuple[str, str]]:
-    found = []
-    for name, value in os.environ.items():
-        if (SECRET_ENV_NAME.search(name) or name in names) and len(value) >= _MIN_ENV_SECRET:
-            found.append((value, f"<{name}>"))
-    # Longest first, so a secret that contains another is replaced whole.
-    return sorted(found, key=lambda pair: -len(pair[0]))
+@dataclass(frozen=True)
+class Redaction:
+    """One thing a scrubber replaced: where (``request.body.json.password``), what, the secret."""
+
+    where: str
+    kind: str
+    secret: str = field(repr=False)
 
 
 @dataclass
@@ -123,66 +94,229 @@ class ScrubOptions:
     keep_headers: tuple[str, ...] = ()
     extra_secret_env: tuple[str, ...] = ()
     extra_secret_values: tuple[str, ...] = field(default=(), repr=False)
+    extra_secret_names: tuple[str, ...] = ()
+    extra_secret_patterns: tuple[str, ...] = ()
+    keep_names: tuple[str, ...] = ()
+
+
+def _header(headers: Mapping[str, Any], name: str) -> str:
+    for key, value in headers.items():
+        if str(key).lower() == name:
+            if isinstance(value, (list, tuple)):
+                return str(value[0]) if value else ""
+            return str(value)
+    return ""
+
+
+def _is_placeholder(value: str) -> bool:
+    return value == REDACTED or _PLACEHOLDER.fullmatch(value) is not None
+
+
+def _join(where: str | None, key: Any) -> str | None:
+    if where is None:
+        return None
+    if isinstance(key, int):
+        return f"{where}[{key}]"
+    return f"{where}.{key}" if where else str(key)
 
 
 class Scrubber:
-    """Applies :class:`ScrubOptions` to headers, URLs and any JSON-like value."""
+    """Applies :class:`ScrubOptions` to headers, URLs, bodies and any JSON-like value.
 
-    def __init__(self, options: ScrubOptions | None = None) -> None:
-        self.options = options or ScrubOptions()
-        keep = {h.lower() for h in self.options.keep_headers}
-        self._secret_headers = (
-            SECRET_HEADERS | {h.lower() for h in self.options.extra_secret_headers}
-        ) - keep
+    ``report`` receives a :class:`Redaction` for each secret replaced (only when a
+    ``where`` is given to the method, which the serializer always does).
+    """
+
+    def __init__(
+        self,
+        options: ScrubOptions | None = None,
+        *,
+        report: Callable[[Redaction], None] | None = None,
+        environ: Mapping[str, str] | None = None,
+    ) -> None:
+        self.options = options = options or ScrubOptions()
+        keep = {h.lower() for h in options.keep_headers}
+        self.detector = SecretDetector(
+            names=(*options.extra_secret_names, *options.extra_secret_headers),
+            keep_names=(*options.keep_names, *options.keep_headers),
+            patterns=options.extra_secret_patterns,
+            values=options.extra_secret_values,
+            env_names=options.extra_secret_env,
+            environ=environ,
+        )
         self._volatile_headers = (
-            VOLATILE_HEADERS | {h.lower() for h in self.options.extra_volatile_headers}
+            VOLATILE_HEADERS | {h.lower() for h in options.extra_volatile_headers}
         ) - keep
         self._keep = keep
-        self._values = _env_secrets(self.options.extra_secret_env) + [
-            (value, REDACTED) for value in self.options.extra_secret_values if value
-        ]
-        self._learned: set[str] = set()
+        self._report = report
+        self._always_parse = bool(options.extra_secret_names)
+        self._is_secret_name = functools.lru_cache(maxsize=4096)(self.detector.is_secret_name)
 
+    @property
+    def enabled(self) -> bool:
+        return self.options.enabled
+
+    def _found(self, where: str | None, kind: str, secret: Any) -> None:
+        if self._report is not None and where is not None:
+            self._report(Redaction(where, kind, str(secret)))
+
+    # -- learning ------------------------------------------------------------------
     def learn(self, value: Any) -> None:
-        """Redact ``value`` everywhere from now on: it was found in a secret position.
-
-        A server may echo a request's credentials back (an error message quoting
-        the body, a debugging endpoint), where no header or field name marks them.
-        Short values are ignored, as for environment variables.
-        """
-        if isinstance(value, list):
+        """Redact ``value`` (a string or a list of them) wherever it appears from now on."""
+        if isinstance(value, (list, tuple)):
             for item in value:
                 self.learn(item)
-            return
-        if not isinstance(value, str) or value == REDACTED:
-            return
-        parts = {value, value.rsplit(" ", 1)[-1]}  # "Bearer <token>" -> the token too
-        # Cookie values, not attribute names such as HttpOnly.
-        parts.update(c.split("=", 1)[1].strip() for c in value.split(";") if "=" in c)
-        new = {p for p in parts if len(p) >= _MIN_ENV_SECRET and p != REDACTED} - self._learned
-        if new:
-            self._learned |= new
-            self._values = sorted(
-                self._values + [(p, REDACTED) for p in new], key=lambda pair: -len(pair[0])
-            )
+        elif isinstance(value, str) and not _is_placeholder(value):
+            self.detector.learn(value)
 
-    # -- headers ---------------------------------------------------------------------
+    def learn_interaction(self, request: Mapping[str, Any], response: Any) -> None:
+        """Learn every secret value an interaction carries, before any of it is written."""
+        if not self.enabled:
+            return
+        request_headers = request.get("headers") or {}
+        self.learn_headers(request_headers)
+        self.learn_url(str(request.get("uri", "")))
+        self.learn_body(request.get("body"), _header(request_headers, "content-type"))
+        if isinstance(response, Mapping):
+            response_headers = response.get("headers") or {}
+            if isinstance(response_headers, Mapping):
+                self.learn_headers(response_headers)
+            content_type = _header(response_headers, "content-type")
+            self.learn_body(response.get("body"), content_type)
+            for key, value in response.items():
+                if key not in ("status", "headers", "body"):
+                    self._learn_names(value)
+
+    def learn_headers(self, headers: Mapping[str, Any]) -> None:
+        for name, value in headers.items():
+            if self.header_action(name) != "redact":
+                continue
+            for item in value if isinstance(value, (list, tuple)) else [value]:
+                if isinstance(item, str) and item and not _is_placeholder(item):
+                    self.detector.learn_from_header(name, item)
+
+    def learn_url(self, url: str) -> None:
+        try:
+            parts = urlsplit(url)
+            password = parts.password
+        except ValueError:
+            return
+        if password:
+            self.learn(password)
+        for name, value in self._pairs(parts.query):
+            if self._is_secret_name(name, "query"):
+                self.learn(value)
+
+    def learn_body(self, body: Any, content_type: str = "") -> None:
+        """Learn the values of secret fields in a body (raw, or in stored form)."""
+        if isinstance(body, Mapping):
+            if "json" in body:
+                self._learn_names(body["json"])
+            elif isinstance(body.get("sse"), Mapping):
+                for event in body["sse"].get("events") or []:
+                    data = event.get("data") if isinstance(event, Mapping) else event
+                    if isinstance(data, str):
+                        self._learn_text(data, "application/json")
+            elif "string" in body:
+                self.learn_body(body["string"], content_type)
+            return
+        if isinstance(body, bytes):
+            body = body.decode("utf-8", "surrogateescape")
+        if isinstance(body, str) and body:
+            self._learn_text(body, content_type)
+
+    def _learn_text(self, text: str, content_type: str) -> None:
+        media = content_type.split(";", 1)[0].strip().lower()
+        if media == "application/x-www-form-urlencoded":
+            for name, value in self._pairs(text):
+                if self._is_secret_name(name, "query"):
+                    self.learn(value)
+        elif media.startswith("multipart/"):
+            for name, content in _multipart_fields(text, content_type):
+                if self._is_secret_name(name, "field"):
+                    self.learn(content)
+        elif media == "text/event-stream":
+            if _NAME_HINT.search(text) or self._always_parse:
+                for event in _sse.parse(text) or []:
+                    if isinstance(event.get("data"), str):
+                        self._learn_text(event["data"], "application/json")
+        elif self._may_hold_names(text):
+            parsed = _parse_json(text)
+            if parsed is not None:
+                self._learn_names(parsed[0])
+
+    def _learn_names(self, value: Any) -> None:
+        if isinstance(value, dict):
+            for key, item in value.items():
+                if isinstance(key, str) and self._secret_field(key, value):
+                    self._learn_secret(item)
+                else:
+                    self._learn_names(item)
+            pair = self._secret_pair(value)
+            if pair is not None:
+                self._learn_secret(value[pair])
+        elif isinstance(value, list):
+            for item in value:
+                self._learn_names(item)
+
+    def _learn_secret(self, value: Any) -> None:
+        if isinstance(value, str):
+            self.learn(value)
+        elif isinstance(value, list):
+            for item in value:
+                self._learn_secret(item)
+        else:
+            self._learn_names(value)
+
+    # -- names ---------------------------------------------------------------------
+    def _secret_field(self, key: str, parent: Mapping[str, Any]) -> bool:
+        if not self._is_secret_name(key, "field"):
+            return False
+        lower = key.lower()
+        if lower == "token" and "logprob" in parent:
+            return False  # a logprobs entry: the token is generated text
+        # An Anthropic thinking block's signature: opaque model state, sent back verbatim.
+        return not (
+            lower == "signature"
+            and ("thinking" in parent or str(parent.get("type", "")) in _THINKING_TYPES)
+        )
+
+    def _secret_pair(self, value: Mapping[str, Any]) -> str | None:
+        """``{"name": "Authorization", "value": ...}`` (HAR, Postman): the ``value`` key."""
+        if (
+            "value" not in value
+            or isinstance(value["value"], (dict, bool))
+            or value["value"] is None
+        ):
+            return None
+        label = value.get("name", value.get("key"))
+        if isinstance(label, str) and self._is_secret_name(label, "header"):
+            return "value"
+        return None
+
+    def _pairs(self, query: str) -> list[tuple[str, str]]:
+        pairs = []
+        for segment in query.split("&"):
+            name, equals, value = segment.partition("=")
+            if equals and value:
+                pairs.append((unquote_plus(name), unquote_plus(value)))
+        return pairs
+
+    # -- headers -------------------------------------------------------------------
     def header_action(self, name: str) -> str:
         """``redact``, ``drop`` or ``keep``: what happens to a header of this name."""
         lower = name.lower()
-        if not self.options.enabled:
+        if not self.enabled or lower in self._keep:
             return "keep"
-        if lower in self._secret_headers:
+        if self._is_secret_name(lower, "header"):
             return "redact"
-        if (
-            self.options.drop_volatile_headers
-            and lower not in self._keep
-            and (lower in self._volatile_headers or lower.startswith(VOLATILE_HEADER_PREFIXES))
+        if self.options.drop_volatile_headers and (
+            lower in self._volatile_headers or lower.startswith(VOLATILE_HEADER_PREFIXES)
         ):
             return "drop"
         return "keep"
 
-    def headers(self, headers: Mapping[str, Any]) -> dict[str, Any]:
+    def headers(self, headers: Mapping[str, Any], where: str | None = None) -> dict[str, Any]:
         """Headers with secrets redacted and volatile ones dropped, sorted by name."""
         out: dict[str, Any] = {}
         for name in sorted(headers, key=str.lower):
@@ -190,75 +324,251 @@ class Scrubber:
             if action == "drop":
                 continue
             value = headers[name]
+            place = _join(where, name)
             if action == "redact":
-                self.learn(value)
-                value = [REDACTED] if isinstance(value, list) else REDACTED
-            else:
-                value = self.value(value)
+                items = value if isinstance(value, (list, tuple)) else [value]
+                for item in items:
+                    if isinstance(item, str) and item and not _is_placeholder(item):
+                        self.detector.learn_from_header(name, item)
+                        self._found(place, "secret header", item)
+                value = [REDACTED] * len(items) if isinstance(value, (list, tuple)) else REDACTED
+            elif isinstance(value, (list, tuple)):
+                value = [self.text(v, place) if isinstance(v, str) else v for v in value]
+            elif isinstance(value, str):
+                value = self.text(value, place)
             out[name] = value
         return out
 
-    # -- URLs --------------------------------------------------------------------------
-    def url(self, url: str) -> str:
-        """A URL whose credential query parameters (and embedded secrets) are redacted."""
-        if not self.options.enabled:
+    # -- URLs ----------------------------------------------------------------------
+    def url(self, url: str, where: str | None = None) -> str:
+        """A URL with its credentials redacted; scheme, host and port stay as they are."""
+        if not self.enabled or not url:
             return url
-        parts = urlsplit(url)
-        if parts.query:
-            pairs = parse_qsl(parts.query, keep_blank_values=True)
-            if any(k.lower() in SECRET_QUERY_PARAMS for k, _ in pairs):
-                self.learn([v for k, v in pairs if k.lower() in SECRET_QUERY_PARAMS])
-                pairs = [(k, REDACTED if k.lower() in SECRET_QUERY_PARAMS else v) for k, v in pairs]
-                url = urlunsplit(parts._replace(query=urlencode(pairs, safe="<>")))
-        return self.text(url)
+        try:
+            parts = urlsplit(url)
+            password = parts.password
+        except ValueError:
+            return self.text(url, where)
+        netloc = parts.netloc
+        if password and password != REDACTED:
+            self._found(where, "password in a URL", password)
+            userinfo, _, hostport = netloc.rpartition("@")
+            user = userinfo.partition(":")[0]
+            netloc = f"{user}:{REDACTED}@{hostport}"
+        query = parts.query
+        if query:
+            segments = []
+            for segment in query.split("&"):
+                name, equals, value = segment.partition("=")
+                decoded = unquote_plus(value)
+                if (
+                    equals
+                    and value
+                    and not _is_placeholder(decoded)
+                    and self._is_secret_name(unquote_plus(name), "query")
+                ):
+                    self.learn(decoded)
+                    self._found(where, "secret query parameter", decoded)
+                    segment = f"{name}={REDACTED}"
+                segments.append(segment)
+            query = self.text("&".join(segments), where)
+        path = self.text(parts.path, where)
+        fragment = self.text(parts.fragment, where)
+        new = parts._replace(netloc=netloc, path=path, query=query, fragment=fragment)
+        return url if new == parts else urlunsplit(new)
 
-    # -- values ------------------------------------------------------------------------
-    def text(self, text: str) -> str:
+    # -- text and bytes ------------------------------------------------------------
+    def text(self, text: str, where: str | None = None) -> str:
         """A string with known secret values and credential-shaped tokens redacted."""
-        if not self.options.enabled:
+        if not self.enabled or not text:
             return text
-        for secret, placeholder in self._values:
-            if secret in text:
-                text = text.replace(secret, placeholder)
-        return CREDENTIAL_PATTERN.sub(REDACTED, text)
+        redacted, secrets = self.detector.redact(text)
+        for finding, secret in secrets:
+            self._found(where, finding.kind, secret)
+        return redacted
 
-    def raw(self, data: bytes) -> bytes:
-        """Bytes with known secret values redacted (for bodies that are not UTF-8)."""
-        if not self.options.enabled:
+    def raw(self, data: bytes, where: str | None = None, content_type: str = "") -> bytes:
+        """Bytes (a body that is not UTF-8) with secrets redacted, byte-exact otherwise."""
+        if not self.enabled or not data:
             return data
-        for secret, placeholder in self._values:
-            encoded = secret.encode()
-            if encoded in data:
-                data = data.replace(encoded, placeholder.encode())
-        return data
+        text = data.decode("utf-8", "surrogateescape")
+        scrubbed = self.body_text(text, content_type, where)
+        return data if scrubbed == text else scrubbed.encode("utf-8", "surrogateescape")
 
-    def value(self, value: Any) -> Any:
-        """Scrub a JSON-like value: strings everywhere, credential fields by name."""
-        if not self.options.enabled:
+    def body(self, body: Any, content_type: str = "", where: str | None = None) -> Any:
+        """A raw body (``str`` or ``bytes``) with secrets redacted, of the same type."""
+        if isinstance(body, bytes):
+            return self.raw(body, where, content_type)
+        if isinstance(body, str):
+            return self.body_text(body, content_type, where)
+        return self.value(body, where)
+
+    def body_text(self, text: str, content_type: str = "", where: str | None = None) -> str:
+        """A text body: form and multipart fields and JSON keys by name, then values.
+
+        A JSON text with a secret field is written back compactly (its bytes change,
+        its meaning does not); everything else changes only where a secret was.
+        """
+        if not self.enabled or not text:
+            return text
+        media = content_type.split(";", 1)[0].strip().lower()
+        if media == "application/x-www-form-urlencoded":
+            return self._form(text, where)
+        if media.startswith("multipart/") or (not media and text.startswith("--")):
+            text = self._multipart(text, content_type, where)
+        elif self._may_hold_names(text):
+            parsed = _parse_json(text)
+            if parsed is not None:
+                scrubbed = self.value(parsed[0], where)
+                if scrubbed != parsed[0]:
+                    return json.dumps(scrubbed, separators=_JSON_SEPARATORS, ensure_ascii=False)
+        return self.text(text, where)
+
+    def event_data(self, data: str, where: str | None = None) -> str:
+        """One server-sent event's data (usually a line of JSON)."""
+        return self.body_text(data, "application/json", where)
+
+    def _may_hold_names(self, text: str) -> bool:
+        stripped = text.lstrip()
+        if not stripped or stripped[0] not in "{[":
+            return False
+        return self._always_parse or _NAME_HINT.search(text) is not None
+
+    def _form(self, text: str, where: str | None) -> str:
+        segments = []
+        for segment in text.split("&"):
+            name, equals, value = segment.partition("=")
+            decoded = unquote_plus(value)
+            if (
+                equals
+                and value
+                and not _is_placeholder(decoded)
+                and self._is_secret_name(unquote_plus(name), "query")
+            ):
+                self.learn(decoded)
+                self._found(_join(where, unquote_plus(name)), "secret form field", decoded)
+                segment = f"{name}={REDACTED}"
+            segments.append(segment)
+        return self.text("&".join(segments), where)
+
+    def _multipart(self, text: str, content_type: str, where: str | None) -> str:
+        boundary = _multipart_boundary(text, content_type)
+        if boundary is None:
+            return text
+        delimiter = "--" + boundary
+        chunks = text.split(delimiter)
+        for index in range(1, len(chunks) - 1):
+            chunk = chunks[index]
+            match = _PART.match(chunk)
+            if match is None:
+                continue
+            name = _part_name(match["head"])
+            content = match["content"]
+            if (
+                name is not None
+                and content
+                and not _is_placeholder(content)
+                and self._is_secret_name(name, "field")
+            ):
+                self.learn(content)
+                self._found(_join(where, name), "secret multipart field", content)
+                chunks[index] = chunk[: match.start("content")] + REDACTED + (match["tail"] or "")
+        return delimiter.join(chunks)
+
+    # -- JSON-like values ----------------------------------------------------------
+    def value(self, value: Any, where: str | None = None) -> Any:
+        """Scrub a JSON-like value: secret fields by name, every string by shape and value."""
+        if not self.enabled or value is None or isinstance(value, (bool, int, float)):
             return value
         if isinstance(value, str):
-            return self.text(value)
-        if isinstance(value, dict):
-            self.learn(
-                [
-                    item
-                    for key, item in value.items()
-                    if isinstance(key, str) and key.lower() in SECRET_JSON_KEYS
-                ]
-            )
-            return {
-                key: (
-                    REDACTED
-                    if isinstance(key, str)
-                    and key.lower() in SECRET_JSON_KEYS
-                    and isinstance(item, str)
-                    and item
-                    else self.value(item)
-                )
-                for key, item in value.items()
-            }
-        if isinstance(value, list):
-            return [self.value(item) for item in value]
+            return self.text(value, where)
         if isinstance(value, bytes):
-            return self.raw(value)
+            return self.raw(value, where)
+        # One scan of the whole value decides whether its strings need scanning one by one.
+        try:
+            dumped = json.dumps(value, ensure_ascii=False, default=repr)
+        except (TypeError, ValueError):
+            dumped = None
+        scan = dumped is None or bool(self.detector.find(dumped))
+        return self._walk(value, where, scan)
+
+    def _walk(self, value: Any, where: str | None, scan: bool) -> Any:
+        if isinstance(value, str):
+            return self.text(value, where) if scan else value
+        if isinstance(value, dict):
+            pair = self._secret_pair(value)
+            out = {}
+            for key, item in value.items():
+                place = _join(where, key)
+                if isinstance(key, str) and (key == pair or self._secret_field(key, value)):
+                    out[key] = self._redact_field(item, place, key, scan)
+                else:
+                    out[key] = self._walk(item, place, scan)
+            return out
+        if isinstance(value, list):
+            return [self._walk(item, _join(where, i), scan) for i, item in enumerate(value)]
+        if isinstance(value, tuple):
+            return tuple(self._walk(item, _join(where, i), scan) for i, item in enumerate(value))
+        if isinstance(value, bytes):
+            return self.raw(value, where) if scan else value
         return value
+
+    def _redact_field(self, value: Any, where: str | None, name: str, scan: bool) -> Any:
+        """A secret field's value: scalars are replaced; a mapping is walked (a JSON Schema
+        ``{"api_key": {"type": "string"}}`` or ``{"credentials": {"username": …}}``)."""
+        if isinstance(value, str):
+            if not value or _is_placeholder(value):
+                return value
+            self.learn(value)
+            self._found(where, "secret field", value)
+            return REDACTED
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            self._found(where, "secret field", value)
+            return REDACTED
+        if isinstance(value, list):
+            return [
+                self._redact_field(item, _join(where, i), name, scan)
+                for i, item in enumerate(value)
+            ]
+        return self._walk(value, where, scan)
+
+
+# --------------------------------------------------------------------- body formats --
+
+_PART = re.compile(r"(?P<head>.*?)(?:\r\n\r\n|\n\n)(?P<content>.*?)(?P<tail>\r?\n)?\Z", re.DOTALL)
+_PART_NAME = re.compile(r"""(?i)content-disposition:[^\r\n]*?[;\s]name="?([^";\r\n]*)"?""")
+_BOUNDARY = re.compile(r"""(?i)boundary="?([^";,\s]+)"?""")
+
+
+def _multipart_boundary(text: str, content_type: str) -> str | None:
+    match = _BOUNDARY.search(content_type)
+    if match:
+        return match[1]
+    first = text.split("\n", 1)[0].rstrip("\r")
+    return first[2:] if first.startswith("--") and len(first) > 2 else None
+
+
+def _part_name(head: str) -> str | None:
+    if re.search(r"(?i)filename\*?=", head):
+        return None  # a file: its content is scanned by shape and value, not by name
+    match = _PART_NAME.search(head)
+    return match[1] if match else None
+
+
+def _multipart_fields(text: str, content_type: str) -> Iterable[tuple[str, str]]:
+    boundary = _multipart_boundary(text, content_type)
+    if boundary is None:
+        return
+    for chunk in text.split("--" + boundary)[1:-1]:
+        match = _PART.match(chunk)
+        if match is not None:
+            name = _part_name(match["head"])
+            if name is not None and match["content"]:
+                yield name, match["content"]
+
+
+def _parse_json(text: str) -> tuple[Any] | None:
+    try:
+        return (json.loads(text),)
+    except ValueError:
+        return None

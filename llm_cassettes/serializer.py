@@ -58,6 +58,11 @@ def _header(headers: Mapping[str, Any], name: str) -> str:
     return ""
 
 
+def _at(where: str | None, suffix: str) -> str | None:
+    """A reported place, or None when nobody listens (so recording builds no strings)."""
+    return None if where is None else where + suffix
+
+
 def _drop_header(headers: dict[str, Any], *names: str) -> None:
     for key in [k for k in headers if k.lower() in names]:
         del headers[key]
@@ -141,28 +146,41 @@ class CassetteSerializer:
     # ------------------------------------------------------------------ saving --
     def serialize(self, cassette_dict: Mapping[str, Any]) -> str:
         data: dict[str, Any] = {"version": FORMAT_VERSION}
-        data["interactions"] = [
-            self.encode_interaction(item["request"], item["response"])
-            for item in cassette_dict.get("interactions", [])
-        ]
+        items = cassette_dict.get("interactions", [])
+        # Learn every secret of the cassette first, so an echo is redacted wherever it is,
+        # even in an interaction written before the one that revealed it.
+        for item in items:
+            self.scrubber.learn_interaction(item["request"], item["response"])
+        data["interactions"] = [self._encode(item["request"], item["response"]) for item in items]
         if cassette_dict.get("metadata"):
             # Last, so that appending interactions stays a pure addition in a diff.
             data["metadata"] = self.scrubber.value(cassette_dict["metadata"])
         return _yaml.dump(data)
 
     def encode_interaction(
-        self, request: Mapping[str, Any], response: Mapping[str, Any]
+        self, request: Mapping[str, Any], response: Mapping[str, Any], *, where: str | None = None
     ) -> dict[str, Any]:
-        """One interaction in stored form (scrubbed, typed); accepts stored form too."""
+        """One interaction in stored form (scrubbed, typed); accepts stored form too.
+
+        ``where`` (e.g. ``"interactions[3]."``) prefixes the places the scrubber reports.
+        """
+        self.scrubber.learn_interaction(request, response)
+        return self._encode(request, response, where)
+
+    def _encode(
+        self, request: Mapping[str, Any], response: Mapping[str, Any], where: str | None = None
+    ) -> dict[str, Any]:
         scrub = self.scrubber
         method = str(request.get("method", "GET"))
-        uri = scrub.url(str(request.get("uri", "")))
+        uri = scrub.url(str(request.get("uri", "")), _at(where, "request.uri"))
         request_headers = dict(request.get("headers") or {})
-        request_body = self._encode_request_body(request.get("body"), request_headers)
+        request_body = self._encode_request_body(
+            request.get("body"), request_headers, _at(where, "request.body")
+        )
         stored_request = {
             "method": method,
             "uri": uri,
-            "headers": scrub.headers(request_headers),
+            "headers": scrub.headers(request_headers, _at(where, "request.headers")),
             "body": request_body,
         }
         if not isinstance(response, Mapping) or "status" not in response:
@@ -170,66 +188,99 @@ class CassetteSerializer:
             # leave out the empty headers vcrpy's hooks need (decoding puts them back).
             if isinstance(response, Mapping) and response.get("headers") == {}:
                 response = {k: v for k, v in response.items() if k != "headers"}
-            return {"request": stored_request, "response": scrub.value(response)}
+            return {
+                "request": stored_request,
+                "response": scrub.value(response, _at(where, "response")),
+            }
         response_headers = dict(response.get("headers") or {})
         endpoint = find_endpoint(method, urlsplit(uri).path)
         status = response.get("status") or {}
         ok = isinstance(status, Mapping) and 200 <= int(status.get("code", 200)) < 300
         body = response.get("body")
-        stored_body = self._encode_response_body(body, response_headers, endpoint if ok else None)
+        stored_body = self._encode_response_body(
+            body, response_headers, endpoint if ok else None, _at(where, "response.body")
+        )
         stored_response = {
             "status": dict(status) if isinstance(status, Mapping) else status,
-            "headers": scrub.headers(response_headers),
+            "headers": scrub.headers(response_headers, _at(where, "response.headers")),
             "body": stored_body,
         }
         for key, value in response.items():  # keep what other tools add, in order
             if key not in stored_response:
-                stored_response[key] = scrub.value(value)
+                stored_response[key] = scrub.value(value, _at(where, f"response.{key}"))
         return {"request": stored_request, "response": stored_response}
 
-    def _encode_request_body(self, body: Any, headers: dict[str, Any]) -> Any:
+    def _encode_request_body(self, body: Any, headers: dict[str, Any], where: str | None) -> Any:
         if isinstance(body, Mapping):  # already stored form (re-saving a loaded cassette)
-            return self.scrubber.value(dict(body))
+            if "json" in body:
+                return {**body, "json": self.scrubber.value(body["json"], _at(where, ".json"))}
+            return self.scrubber.value(dict(body), where)
         if body is None or body == "" or body == b"":
             return body
+        content_type = _header(headers, "content-type")
         text = _as_text(body)
         if text is None:
-            return self.scrubber.raw(body)
-        if self.typed:
-            content_type = _header(headers, "content-type")
-            if _is_json_type(content_type) or not content_type:
-                is_json, value = _maybe_json(text)
-                if is_json:
-                    _drop_header(headers, "content-length")
-                    return {"json": self.scrubber.value(value)}
-        return self.scrubber.text(text)
+            return self.scrubber.raw(body, where, content_type)
+        if self.typed and (_is_json_type(content_type) or not content_type):
+            is_json, value = _maybe_json(text)
+            if is_json:
+                _drop_header(headers, "content-length")
+                return {"json": self.scrubber.value(value, _at(where, ".json"))}
+        return self.scrubber.body_text(text, content_type, where)
 
     def _encode_response_body(
-        self, body: Any, headers: dict[str, Any], endpoint: Endpoint | None
+        self, body: Any, headers: dict[str, Any], endpoint: Endpoint | None, where: str | None
     ) -> Any:
         if not isinstance(body, Mapping):
-            return self.scrubber.value(body)
+            return self.scrubber.value(body, where)
         if "string" not in body:  # already stored form (sse / json)
-            return self.scrubber.value(dict(body))
+            if isinstance(body.get("sse"), Mapping):
+                return {**body, "sse": self._scrub_stored_events(body["sse"], _at(where, ".sse"))}
+            if "json" in body:
+                return {**body, "json": self.scrubber.value(body["json"], _at(where, ".json"))}
+            return self.scrubber.value(dict(body), where)
         raw = _decompress(headers, body["string"])
+        content_type = _header(headers, "content-type")
         text = _as_text(raw)
         if text is None:
-            return {"string": self.scrubber.raw(raw)}
+            return {"string": self.scrubber.raw(raw, _at(where, ".string"), content_type)}
         if self.typed and text:
-            content_type = _header(headers, "content-type").lower()
-            if content_type.startswith("text/event-stream"):
-                events = self._encode_events(text, endpoint)
+            lowered = content_type.lower()
+            if lowered.startswith("text/event-stream"):
+                events = self._encode_events(text, endpoint, _at(where, ".sse"))
                 if events is not None:
                     _drop_header(headers, "content-length", "transfer-encoding")
                     return {"sse": events}
-            elif _is_json_type(content_type) or not content_type:
+            elif _is_json_type(lowered) or not lowered:
                 is_json, value = _maybe_json(text)
                 if is_json:
                     _drop_header(headers, "content-length", "transfer-encoding")
-                    return {"json": self._typed(value, endpoint)}
-        return {"string": self.scrubber.text(text)}
+                    return {"json": self._typed(value, endpoint, _at(where, ".json"))}
+        return {"string": self.scrubber.body_text(text, content_type, _at(where, ".string"))}
 
-    def _encode_events(self, text: str, endpoint: Endpoint | None) -> dict[str, Any] | None:
+    def _scrub_stored_events(self, stream: Mapping[str, Any], where: str | None) -> Any:
+        events = stream.get("events")
+        if not isinstance(events, list):
+            return self.scrubber.value(dict(stream), where)
+        scrubbed: list[Any] = []
+        for index, event in enumerate(events):
+            place = _at(where, f".events[{index}]")
+            if isinstance(event, str):
+                scrubbed.append(type(event)(self.scrubber.event_data(event, place)))
+            elif isinstance(event, Mapping):
+                event = dict(event)
+                if isinstance(event.get("data"), str):
+                    event["data"] = self.scrubber.event_data(event["data"], place)
+                if isinstance(event.get("id"), str):
+                    event["id"] = self.scrubber.text(event["id"], place)
+                scrubbed.append(event)
+            else:
+                scrubbed.append(event)
+        return {**stream, "events": scrubbed}
+
+    def _encode_events(
+        self, text: str, endpoint: Endpoint | None, where: str | None = None
+    ) -> dict[str, Any] | None:
         """Stored form of an SSE body: ``{__type__?, events: [...]}``.
 
         Each event's data is kept as the exact text the server sent, one line of
@@ -244,10 +295,13 @@ class CassetteSerializer:
             return None  # a shape we would not replay faithfully stays a raw string
         event_type = endpoint.event if endpoint else None
         names: list[str | None] = []
-        for event in events:
+        for index, event in enumerate(events):
             name = None
+            place = _at(where, f".events[{index}]")
+            if "id" in event and isinstance(event["id"], str):
+                event["id"] = self.scrubber.text(event["id"], place)
             if "data" in event:
-                event["data"] = self.scrubber.text(event["data"])
+                event["data"] = self.scrubber.event_data(event["data"], place)
                 if event_type:
                     is_json, value = _maybe_json(event["data"])
                     name = concrete_type(event_type, value) if is_json else None
@@ -264,8 +318,10 @@ class CassetteSerializer:
                 stored.append({k: _Flat(v) if k == "data" else v for k, v in _event_order(event)})
         return {TYPE_KEY: shared, "events": stored} if shared else {"events": stored}
 
-    def _typed(self, value: Any, endpoint: Endpoint | None) -> Any:
-        value = self.scrubber.value(value)
+    def _typed(self, value: Any, endpoint: Endpoint | None, where: str | None = None) -> Any:
+        if where is not None and endpoint is not None and concrete_type(endpoint.body, value):
+            where += f".{DATA_KEY}"  # reported at the place it is stored
+        value = self.scrubber.value(value, where)
         if endpoint is None or not isinstance(value, dict):
             return value
         name = concrete_type(endpoint.body, value)
