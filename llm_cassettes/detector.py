@@ -271,7 +271,7 @@ SHAPES: tuple[tuple[str, str], ...] = (
     ("PyPI token", r"pypi-AgE[A-Za-z0-9_\-]{50,}"),
     ("SendGrid API key", r"SG\.[A-Za-z0-9_\-]{22}\.[A-Za-z0-9_\-]{43}"),
     # <bot id>:<35 characters starting with A>; the digits are found after matching.
-    ("Telegram bot token", rf":A[A-Za-z0-9_\-]{{34}}{_E}"),
+    ("Telegram bot token", rf":A[A-Za-z0-9_\-]{{30,40}}{_E}"),
     ("JSON Web Token", r"eyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]*"),
     ("private key", r"-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?-----END [A-Z ]*PRIVATE KEY-----"),
     ("OpenAI organization id", rf"org-(?=[A-Za-z]*[0-9])[A-Za-z0-9]{{8,}}{_E}"),
@@ -286,7 +286,7 @@ SHAPES: tuple[tuple[str, str], ...] = (
 #: those that carry their own context (``Bearer``, ``Basic``, ``://``, ``-----BEGIN``).
 _ANYWHERE = frozenset({"bearer token", "Basic credentials", "password in a URL", "private key"})
 
-_TOKEN_CHAR = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-")
+_TOKEN_CHAR = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_")
 _ESCAPED_BEFORE = re.compile(r"(?:\\[nrtbf]|%[0-9A-Fa-f]{2}|\\u[0-9A-Fa-f]{4})$")
 
 
@@ -399,6 +399,8 @@ class Finding:
     end: int
     kind: str
     placeholder: str = REDACTED
+    #: the secret a known value stands for, when the text holds it escaped or encoded
+    value: str | None = None
 
 
 @dataclass(frozen=True)
@@ -464,17 +466,18 @@ class SecretDetector:
             self._known[known.value] = known
             self._compiled = None
 
-    def learn(self, value: str) -> bool:
+    def learn(self, value: str, kind: str = "repeats a secret found in a secret position") -> bool:
         """Treat ``value`` as a secret wherever it appears: it was found in a secret place.
 
         Short values are not learned (they would match all over a cassette); the
-        place they were found in is still redacted. Returns whether it was learned.
+        place they were found in is still redacted. A number is found only as a
+        whole number, never inside a longer one. Returns whether it was learned.
         """
         if len(value) < _MIN_VALUE or value == REDACTED or value in self._known:
             return False
         if value.startswith("<") and value.endswith(">"):
             return False  # a placeholder
-        self._add(_Known(value, REDACTED, "repeats a secret found in a secret position", False))
+        self._add(_Known(value, REDACTED, kind, value.isdigit()))
         return True
 
     def learn_from_header(self, name: str, value: str) -> None:
@@ -537,7 +540,9 @@ class SecretDetector:
                     and not _ESCAPED_BEFORE.search(text[max(0, start - 6) : start])
                 ):
                     continue  # inside another word
-                found.append(Finding(start, match.end(), known.kind, known.placeholder))
+                found.append(
+                    Finding(start, match.end(), known.kind, known.placeholder, known.value)
+                )
         for kind, regex in _SHAPE_REGEXES:
             for match in regex.finditer(text):
                 start, end = match.span("secret") if "secret" in regex.groupindex else match.span()
@@ -574,7 +579,7 @@ class SecretDetector:
         for finding in findings:
             pieces.append(text[last : finding.start])
             pieces.append(finding.placeholder)
-            secrets.append((finding, text[finding.start : finding.end]))
+            secrets.append((finding, finding.value or text[finding.start : finding.end]))
             last = finding.end
         pieces.append(text[last:])
         return "".join(pieces), secrets

@@ -26,7 +26,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import unquote_plus, urlsplit, urlunsplit
+from urllib.parse import quote_plus, unquote_plus, urlsplit, urlunsplit
 
 from . import _sse
 from .detector import REDACTED, SECRET_HEADERS, SecretDetector
@@ -262,6 +262,8 @@ class Scrubber:
     def _learn_secret(self, value: Any) -> None:
         if isinstance(value, str):
             self.learn(value)
+        elif isinstance(value, int) and not isinstance(value, bool):
+            self.learn(str(value))
         elif isinstance(value, list):
             for item in value:
                 self._learn_secret(item)
@@ -370,6 +372,10 @@ class Scrubber:
                     self.learn(decoded)
                     self._found(where, "secret query parameter", decoded)
                     segment = f"{name}={REDACTED}"
+                elif equals and decoded != value:  # a shape hidden by URL encoding (%3A)
+                    scrubbed = self.text(decoded, where)
+                    if scrubbed != decoded:
+                        segment = f"{name}={quote_plus(scrubbed, safe='<>')}"
                 segments.append(segment)
             query = self.text("&".join(segments), where)
         path = self.text(parts.path, where)
@@ -385,6 +391,8 @@ class Scrubber:
         redacted, secrets = self.detector.redact(text)
         for finding, secret in secrets:
             self._found(where, finding.kind, secret)
+            if finding.value is None:  # found by shape: find its echoes in any encoding too
+                self.detector.learn(secret, finding.kind)
         return redacted
 
     def raw(self, data: bytes, where: str | None = None, content_type: str = "") -> bytes:
@@ -523,6 +531,7 @@ class Scrubber:
             self._found(where, "secret field", value)
             return REDACTED
         if isinstance(value, (int, float)) and not isinstance(value, bool):
+            self.learn(str(value))
             self._found(where, "secret field", value)
             return REDACTED
         if isinstance(value, list):

@@ -24,6 +24,20 @@ Behaviour of the fake model (chat completions and responses alike):
   request headers, Authorization included>"``;
 * a user message starting with ``"error-<status>"`` (e.g. ``"error-429"``) -> that HTTP
   status with an OpenAI-style error body.
+
+``/v1/echo[/anything]`` (any method, any body, no API key needed) answers with what it was
+sent, the way debugging endpoints and error messages echo requests: method, path, query,
+headers, the body (as text, as parsed JSON, form or multipart fields, and base64), the
+decoded ``Authorization: Basic`` credentials and the headers of the response itself (its
+cookies included). ``?as=`` picks the carrier: ``json`` (default, the echo at depth),
+``sse`` (one event per part), ``error`` (a 400 OpenAI error body quoting the request),
+``binary`` (non-UTF-8 bytes), ``text``. ``?escape=slashes`` writes ``/`` as ``\\/`` and
+``?escape=html`` writes ``<>&'=+`` as ``\\u00XX``, as some JSON encoders do.
+``FakeOpenAI.extra_headers`` and ``.extra_fields`` add response headers and top-level JSON
+fields to every echo answer (secrets a server issues, not echoes).
+
+Every answer carries the two ``set-cookie`` headers the real API sends, attributes and all
+(``HttpOnly; Secure; Path=/; Domain=<host>; Expires=<date>``).
 """
 
 from __future__ import annotations
@@ -34,6 +48,7 @@ import email.parser
 import email.utils
 import gzip as gzip_module
 import hashlib
+import http.cookiejar
 import json
 import random
 import re
@@ -63,6 +78,7 @@ __all__ = [
     "async_openai_client",
     "fake_openai",
     "fake_openai_factory",
+    "https_like_cookies",
     "openai_client",
     "pytest_configure",
 ]
@@ -735,6 +751,7 @@ class _Handler(BaseHTTPRequestHandler):
         )
         self._request = received
         self._headers_sent = False
+        self._cookies: list[str] | None = None
         self._rng = fake._new_rng(received)
         try:
             self._route(received)
@@ -752,6 +769,9 @@ class _Handler(BaseHTTPRequestHandler):
         super().send_response(code, message)
 
     def _route(self, req: ReceivedRequest) -> None:
+        if req.path == "/v1/echo" or req.path.startswith("/v1/echo/"):
+            self._echo(req)
+            return
         if "authorization" not in req.headers:
             self._send_json(
                 401,
@@ -799,21 +819,31 @@ class _Handler(BaseHTTPRequestHandler):
             "strict-transport-security", "max-age=31536000; includeSubDomains; preload"
         )
         self.send_header("cf-cache-status", "DYNAMIC")
-        expires = email.utils.formatdate(rng.created + 1800, usegmt=True)
-        self.send_header(
-            "set-cookie",
-            f"__cf_bm={SECRET_COOKIE}{rng.chars(_ALNUM, 20)}-{rng.created}-1.0.1.1-"
-            f"{rng.chars(_ALNUM, 40)}; path=/; expires={expires}; HttpOnly; "
-            "SameSite=None",
-        )
-        self.send_header(
-            "set-cookie",
-            f"_cfuvid={SECRET_COOKIE}{rng.chars(_ALNUM, 24)}-{rng.created}000-0.0.1.1-604800000; "
-            "path=/; HttpOnly; SameSite=None",
-        )
+        for cookie in self._set_cookies():
+            self.send_header("set-cookie", cookie)
         self.send_header("x-content-type-options", "nosniff")
         self.send_header("cf-ray", rng.chars(_HEX, 16) + "-SJC")
         self.send_header("alt-svc", 'h3=":443"; ma=86400')
+
+    def _set_cookies(self) -> list[str]:
+        """This response's two cookies, exactly in the real service's shape (see
+        tests/data/real_traffic/openai-response-headers.md): the host as Domain, a date."""
+        if self._cookies is None:
+            rng = self._rng
+            host = self._request.headers.get("host", "127.0.0.1").rsplit(":", 1)[0]
+            expires = email.utils.formatdate(rng.created + 1800, usegmt=True)
+            bm = (
+                f"__cf_bm={SECRET_COOKIE}{rng.chars(_ALNUM, 20)}.{rng.chars(_ALNUM, 12)}"
+                f"-{rng.created}-1.0.1.1-{rng.chars(_ALNUM, 40)}; HttpOnly; Secure; Path=/; "
+                f"Domain={host}; Expires={expires}"
+            )
+            uvid = (
+                f"_cfuvid={SECRET_COOKIE}{rng.chars(_ALNUM, 24)}.{rng.chars(_ALNUM, 8)}"
+                f"-{rng.created}000-0.0.1.1-604800000; HttpOnly; SameSite=None; Secure; Path=/; "
+                f"Domain={host}"
+            )
+            self._cookies = [bm, uvid]
+        return self._cookies
 
     def _send_bytes(self, status: int, data: bytes, content_type: str, *, compress: bool) -> None:
         gzip_it = (
@@ -970,6 +1000,81 @@ class _Handler(BaseHTTPRequestHandler):
             self.server.fake._delete_file(file_id)
             self._send_json(200, {"id": file_id, "object": "file", "deleted": True})
 
+    def _echo(self, req: ReceivedRequest) -> None:
+        """Answer with everything the request carried (see the module docstring)."""
+        fake = self.server.fake
+        query = dict(parse_qsl(urlsplit(self.path).query, keep_blank_values=True))
+        carrier = query.get("as", "json")
+        content_type = req.headers.get("content-type", "")
+        echo: dict[str, Any] = {
+            "method": req.method,
+            "path": self.path,
+            "query": query,
+            "headers": req.headers,
+            "body": req.body.decode("utf-8", "replace"),
+        }
+        if req.json is not None:
+            echo["json"] = req.json
+        if content_type.startswith("application/x-www-form-urlencoded"):
+            echo["form"] = dict(parse_qsl(req.body.decode("utf-8", "replace")))
+        if content_type.startswith("multipart/"):
+            echo["multipart"] = {
+                p.name: p.data.decode("utf-8", "replace")
+                for p in _parse_multipart(content_type, req.body)
+            }
+        scheme, _, credentials = req.headers.get("authorization", "").partition(" ")
+        if scheme.lower() == "basic":
+            echo["basic"] = base64.b64decode(credentials).decode("utf-8", "replace")
+        headers: list[tuple[str, str]] = list(fake.extra_headers.items())
+        # The response's own headers, cookies included, echoed in its body.
+        sent = [("set-cookie", cookie) for cookie in self._set_cookies()] + headers
+        payload = {
+            "object": "echo",
+            **fake.extra_fields,
+            "echo": {"request": echo, "response_headers": sent},
+        }
+
+        def encode(value: Any) -> str:
+            text = json.dumps(value, ensure_ascii=query.get("escape") == "html")
+            if query.get("escape") == "slashes":
+                text = text.replace("/", "\\/")
+            elif query.get("escape") == "html":
+                for char in "<>&'=+":
+                    text = text.replace(char, f"\\u{ord(char):04x}")
+            return text
+
+        status, body, media = 200, b"", "application/json"
+        if carrier == "sse":
+            frames = [
+                f"event: echo\ndata: {encode({'part': k, 'value': v})}\n\n" for k, v in echo.items()
+            ]
+            frames.append(f"event: headers\ndata: {encode(sent)}\n\n")
+            frames.append("data: [DONE]\n\n")
+            body, media = "".join(frames).encode(), "text/event-stream; charset=utf-8"
+        elif carrier == "error":
+            status = 400
+            message = "Invalid request: " + encode(echo)
+            body = encode(
+                _error_body(message, "invalid_request_error") | {"request": echo}
+            ).encode()
+        elif carrier == "binary":
+            body, media = (
+                b"\x89ECHO\xff\x00" + encode(payload).encode() + b"\xfe",
+                "application/octet-stream",
+            )
+        elif carrier == "text":
+            body, media = ("echo: " + encode(payload)).encode(), "text/plain; charset=utf-8"
+        else:
+            body = encode(payload).encode()
+        self.send_response(status)
+        self._common_headers(media)
+        for name, value in headers:
+            self.send_header(name, value)
+        self.send_header("content-length", str(len(body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
 
 def _with_done(events: Iterator[tuple[str | None, Any]]) -> Iterator[tuple[str | None, Any]]:
     """Chat streams end with the literal ``data: [DONE]`` sentinel."""
@@ -1013,6 +1118,9 @@ class FakeOpenAI:
         self.gzip = gzip
         self.chunk_delay = chunk_delay
         self.deterministic = deterministic
+        #: Response headers and top-level JSON fields every ``/v1/echo`` answer adds.
+        self.extra_headers: dict[str, str] = {}
+        self.extra_fields: dict[str, Any] = {}
         self.requests: list[ReceivedRequest] = []
         self._lock = threading.Lock()
         self._counter = 0
@@ -1123,6 +1231,18 @@ class FakeOpenAI:
 
 
 # ------------------------------------------------------------------------------ fixtures
+
+
+def https_like_cookies() -> http.cookiejar.CookieJar:
+    """A cookie jar that sends ``Secure`` cookies over plain HTTP too.
+
+    The real service is HTTPS, so a client returns its (``Secure``) cookies on the
+    next call; the fake runs on loopback HTTP and sends the same cookies. Give the
+    SDK ``http_client=httpx2.Client(cookies=https_like_cookies())`` to get the
+    real service's conversation, cookie header and all.
+    """
+    policy = http.cookiejar.DefaultCookiePolicy(secure_protocols=("https", "wss", "http"))
+    return http.cookiejar.CookieJar(policy)
 
 
 def pytest_configure(config: pytest.Config) -> None:

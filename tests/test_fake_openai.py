@@ -12,11 +12,13 @@ import gzip
 import http.client
 import io
 import json
+import re
 import socket
 import threading
 import time
 from typing import Any
 
+import httpx2
 import openai
 import pydantic
 import pytest
@@ -30,6 +32,7 @@ from tests.fake_openai import (
     SECRET_ORGANIZATION,
     SECRET_PROJECT,
     FakeOpenAI,
+    https_like_cookies,
 )
 
 # The fixtures (fake_openai, openai_client, ...) come from the module as a plugin.
@@ -326,14 +329,33 @@ def test_volatile_and_secret_headers_and_echo_headers(
     assert headers["x-request-id"].startswith("req_")
     for name in ("date", "cf-ray", "openai-processing-ms", "x-ratelimit-remaining-tokens"):
         assert name in headers
-    cookies = headers.get_list("set-cookie")
-    assert len(cookies) == 2
-    assert all(SECRET_COOKIE in c for c in cookies)
+    # Two cookies shaped exactly like the real service's, the API host itself as Domain.
+    bm, uvid = headers.get_list("set-cookie")
+    assert re.fullmatch(
+        rf"__cf_bm={SECRET_COOKIE}[\w.-]+; HttpOnly; Secure; Path=/; Domain=127\.0\.0\.1; "
+        r"Expires=\w{3}, \d\d \w{3} \d{4} \d\d:\d\d:\d\d GMT",
+        bm,
+    )
+    assert re.fullmatch(
+        rf"_cfuvid={SECRET_COOKIE}[\w.-]+; HttpOnly; SameSite=None; Secure; Path=/; "
+        r"Domain=127\.0\.0\.1",
+        uvid,
+    )
     echoed = json.loads(raw.parse().choices[0].message.content.removeprefix("Headers: "))
     assert echoed["authorization"] == f"Bearer {FAKE_API_KEY}"
-    # like the real service behind Cloudflare, the cookie comes back on the next call
+    # Secure cookies do not come back over plain HTTP ...
     openai_client.models.list()
-    assert SECRET_COOKIE in fake_openai.last_request.headers["cookie"]
+    assert "cookie" not in fake_openai.last_request.headers
+    # ... but do from a client that treats loopback like the real service's HTTPS.
+    with openai.OpenAI(
+        base_url=fake_openai.base_url,
+        api_key=FAKE_API_KEY,
+        http_client=httpx2.Client(cookies=https_like_cookies()),
+    ) as client:
+        client.models.list()
+        client.models.list()
+    cookie = fake_openai.last_request.headers["cookie"]
+    assert re.fullmatch(rf"(__cf_bm|_cfuvid)={SECRET_COOKIE}\S+; (__cf_bm|_cfuvid)=\S+", cookie)
 
 
 def test_unknown_path_and_requested_errors(openai_client: openai.OpenAI) -> None:
