@@ -126,14 +126,9 @@ def _request_scrubber(scrubber: Scrubber) -> Callable[[Request], Request]:
         scrubber.learn_interaction(
             {"uri": request.uri, "headers": request.headers, "body": request.body}, None
         )
-        for name in list(request.headers):
-            value = request.headers[name]
+        for name in list(request.headers):  # other headers are scrubbed when saved
             if scrubber.header_action(name) == "redact":
                 request.headers[name] = REDACTED
-            elif isinstance(value, str):
-                scrubbed_value = scrubber.text(value)
-                if scrubbed_value != value:
-                    request.headers[name] = scrubbed_value
         uri = scrubber.url(request.uri)
         if uri != request.uri:
             request.uri = uri

@@ -62,11 +62,10 @@ VOLATILE_HEADERS = frozenset(
 VOLATILE_HEADER_PREFIXES = ("x-stainless-", "x-ratelimit-", "anthropic-ratelimit-", "cf-")
 
 
-#: A quick look for a JSON key that could be secret, before parsing a body to walk it.
-_NAME_HINT = re.compile(
-    r"(?i)(?:key|token(?!s)|secret|pass|pwd|credential|auth|cookie|session|signature)"
-    r"[A-Za-z0-9_\-]*\"\s*:|\"value\"\s*:"
-)
+#: The keys of a JSON text, looked at before parsing it to walk it (a plain scan that
+#: starts with a literal ``"`` is a few microseconds; a case-insensitive search for the
+#: secret words themselves was thirty times slower on a 2 KB chat request).
+_JSON_KEY = re.compile(r'"([^"\\]{1,100})"\s*:')
 _PLACEHOLDER = re.compile(r"<[A-Z][A-Z0-9_]*>")
 _JSON_SEPARATORS = (",", ":")
 #: In these places a secret word names something else: a logprobs entry's ``token`` is
@@ -149,7 +148,6 @@ class Scrubber:
         ) - keep
         self._keep = keep
         self._report = report
-        self._always_parse = bool(options.extra_secret_names)
         self._is_secret_name = functools.lru_cache(maxsize=4096)(self.detector.is_secret_name)
 
     @property
@@ -236,7 +234,7 @@ class Scrubber:
                 if self._is_secret_name(name, "field"):
                     self.learn(content)
         elif media == "text/event-stream":
-            if _NAME_HINT.search(text) or self._always_parse:
+            if self._has_secret_key(text):
                 for event in _sse.parse(text) or []:
                     if isinstance(event.get("data"), str):
                         self._learn_text(event["data"], "application/json")
@@ -440,7 +438,13 @@ class Scrubber:
         stripped = text.lstrip()
         if not stripped or stripped[0] not in "{[":
             return False
-        return self._always_parse or _NAME_HINT.search(text) is not None
+        return self._has_secret_key(text)
+
+    def _has_secret_key(self, text: str) -> bool:
+        """Whether a JSON text has a key that is a secret name (or a name/value pair)."""
+        return any(
+            key == "value" or self._is_secret_name(key, "field") for key in _JSON_KEY.findall(text)
+        )
 
     def _form(self, text: str, where: str | None) -> str:
         segments = []
