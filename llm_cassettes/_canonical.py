@@ -30,6 +30,8 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 from urllib.parse import parse_qsl
 
+from ._json import loads as _loads_bounded
+
 __all__ = [
     "MISSING",
     "Canonical",
@@ -746,7 +748,7 @@ _DEFAULT_OPTIONS = CanonicalOptions()
 
 def _json(body: bytes | str, plan: _Plan) -> Canonical | None:
     try:
-        data = json.loads(body)
+        data = _loads_bounded(body)  # deeper than the walk can go: compared as bytes
     except (ValueError, UnicodeDecodeError):
         return None
     norm = _Normalizer(plan)

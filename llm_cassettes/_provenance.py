@@ -17,11 +17,12 @@ for which models it was recorded. Its presence also decides matching:
 from __future__ import annotations
 
 import datetime
-import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
+
+from . import _json
 
 __all__ = [
     "BODY",
@@ -118,7 +119,7 @@ def model_of(body: Any) -> str | None:
     elif not isinstance(body, str) or '"model"' not in body:
         return None
     try:
-        value = json.loads(body)
+        value = _json.loads(body)
     except ValueError:
         return None
     model = value.get("model") if isinstance(value, dict) else None

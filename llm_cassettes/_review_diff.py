@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from . import _json
 from ._canonical import MISSING, Canonical, canonicalize
 from ._canonical import diff as canonical_diff
 from ._review_render import Style, code, fence, shorten
@@ -68,7 +69,7 @@ def _signature(exchange: Exchange) -> tuple[str, str]:
 def _arguments(text: str) -> str:
     """Tool-call arguments compared as JSON values: key order and spacing do not count."""
     try:
-        return json.dumps(json.loads(text), sort_keys=True, ensure_ascii=False)
+        return json.dumps(_json.loads(text), sort_keys=True, ensure_ascii=False)
     except (ValueError, TypeError):
         return text
 

@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 from typing import IO, Any
 
+from . import _json
 from ._transcript import Exchange, Message, Transcript
 
 #: Characters of one piece of content shown before it is shortened (``--full`` shows all).
@@ -71,7 +72,7 @@ def shorten(text: str, limit: int | None) -> str:
 def pretty_json(text: str) -> str:
     """Tool-call arguments as indented JSON when they parse (they usually are JSON text)."""
     try:
-        value = json.loads(text)
+        value = _json.loads(text)
     except (ValueError, TypeError):
         return text
     if not isinstance(value, (dict, list)):

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from . import _sse
+from . import _json, _sse
 from .cassette import PROVENANCE_KEY
 from .errors import CassetteFormatError
 from .serializer import CassetteSerializer
@@ -530,7 +530,7 @@ def _parse_json(text: str | None) -> Any:
     stripped = text.lstrip()
     if stripped[:1] in ("{", "[", '"') or stripped in ("true", "false", "null"):
         try:
-            return json.loads(text)
+            return _json.loads(text)
         except ValueError:
             pass
     return text

@@ -26,6 +26,7 @@ import contextvars
 import gc
 import os
 import shlex
+import threading
 import warnings
 from collections import defaultdict
 from collections.abc import Callable, Hashable, Iterator
@@ -62,9 +63,23 @@ _BODY_KEY = "body"  # first item of the index key of an interaction matched on i
 _LEGACY_KEY = "legacy"  # ... and of one matched as plain vcrpy matched it
 
 
+#: Cassettes in use in any thread, in the order they were entered.
+_ACTIVE: list[LLMCassette] = []
+_ACTIVE_LOCK = threading.Lock()
+
+
 def current_cassette() -> LLMCassette | None:
-    """The innermost cassette in use here, for recorders of non-HTTP calls (tools)."""
-    return _CURRENT.get()
+    """The innermost cassette in use here, for recorders of non-HTTP calls (tools).
+
+    A thread started inside the test (a ``ThreadPoolExecutor`` running an agent's
+    tools) does not inherit context variables; there, as for HTTP (vcrpy patches
+    the HTTP libraries for every thread), the cassette entered last is current.
+    """
+    cassette = _CURRENT.get()
+    if cassette is not None:
+        return cassette
+    with _ACTIVE_LOCK:
+        return _ACTIVE[-1] if _ACTIVE else None
 
 
 class _Context(CassetteContextDecorator):
@@ -76,9 +91,16 @@ class _Context(CassetteContextDecorator):
         token = _CURRENT.set(cassette)
         self._llm_cassette = cassette
         cassette.tracked = _findings.opened(cassette)
+        with _ACTIVE_LOCK:
+            _ACTIVE.append(cassette)
         try:
             yield from super()._patch_generator(cassette)
         finally:
+            with _ACTIVE_LOCK:
+                for position in range(len(_ACTIVE) - 1, -1, -1):
+                    if _ACTIVE[position] is cassette:
+                        del _ACTIVE[position]
+                        break
             try:
                 _CURRENT.reset(token)
             except ValueError:  # exited in another context (an async task): just clear it

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from . import _llama_stack, naming
+from . import _json, _llama_stack, naming
 from ._provenance import (
     BODY,
     LEGACY,
@@ -204,7 +204,7 @@ def import_llama_stack(
     for path, explicit in _walk(sources, (".json",)):
         where = str(path)
         try:
-            recording = json.loads(_read_text(path))
+            recording = _json.loads(_read_text(path))
         except CassetteFormatError as exc:
             summary.failed.append((where, str(exc)))
             continue
