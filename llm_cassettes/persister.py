@@ -125,7 +125,15 @@ class CassettePersister:
                 data["metadata"] = metadata
             text = serializer.serialize(data)
             _remove_leftovers(path)
-            write_atomic(path, text)
+            try:
+                write_atomic(path, text)
+            except OSError as exc:  # ENOSPC, EDQUOT, EROFS ...: say which cassette
+                raise OSError(
+                    exc.errno,
+                    f"{exc.strerror or exc}; the cassette was not saved, its previous "
+                    "version (if any) is kept",
+                    os.fspath(path),
+                ) from exc
         self._base[key] = text
 
 
@@ -182,10 +190,10 @@ def _item(request: Request, response: Any) -> Item:
 
 def _deserialize(serializer: Any, text: str, path: str) -> dict[str, Any]:
     """Run a serializer, making any failure name the file."""
-    from .serializer import CassetteSerializer
+    from .serializer import CassetteSerializer, WrappedSerializer
 
     try:
-        if isinstance(serializer, CassetteSerializer):
+        if isinstance(serializer, (CassetteSerializer, WrappedSerializer)):
             data = serializer.deserialize(text, source=path)
         else:  # vcrpy's own serializers take no source
             data = serializer.deserialize(text)

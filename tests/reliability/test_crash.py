@@ -23,6 +23,7 @@ import openai
 import pytest
 
 from llm_cassettes import use_cassette
+from llm_cassettes._lock import LOCK_DIR
 from tests.fake_openai import FAKE_API_KEY, FakeOpenAI
 from tests.reliability.conftest import stored_prompts
 
@@ -90,7 +91,7 @@ def test_sigkill_while_saving_never_tears_a_cassette(
                 time.sleep(rng.uniform(0, 0.08))  # then into the middle of one
             os.kill(pid, signal.SIGKILL)
             assert lines.wait_for("dead ") == f"dead {-signal.SIGKILL}"
-            leftovers = [p for p in tmp_path.iterdir() if p.name != "crash.yaml"]
+            leftovers = [p for p in tmp_path.iterdir() if p.name not in ("crash.yaml", LOCK_DIR)]
             torn_saves += bool(leftovers)
             assert all(p.name.startswith(".crash.yaml.") for p in leftovers)
             if path.exists():
@@ -109,5 +110,5 @@ def test_sigkill_while_saving_never_tears_a_cassette(
         client.chat.completions.create(
             model="gpt-4o", messages=[{"role": "user", "content": "end"}]
         )
-    assert os.listdir(tmp_path) == ["crash.yaml"]
+    assert sorted(os.listdir(tmp_path)) == [LOCK_DIR, "crash.yaml"]
     assert stored_prompts(path) == [*seen, "end"]

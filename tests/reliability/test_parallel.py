@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from llm_cassettes._lock import LOCK_DIR
 from tests.fake_openai import FakeOpenAI
 from tests.reliability.conftest import stored_prompts
 
@@ -56,7 +57,7 @@ def test_processes_appending_to_one_cassette_lose_nothing(
         assert [p for p in prompts if p.startswith(f"w{n}-")] == [
             f"w{n}-{r}" for r in range(rounds)
         ]
-    leftovers = [p.name for p in tmp_path.iterdir() if p.name != "shared.yaml"]
+    leftovers = [p.name for p in tmp_path.iterdir() if p.name not in ("shared.yaml", LOCK_DIR)]
     assert leftovers == []
 
 
@@ -144,7 +145,7 @@ def test_xdist_records_and_replays_shared_and_own_cassettes(
     assert sorted(shared) == ["a0", "a1", "a2", "b0", "b1", "b2"]
     assert [p for p in shared if p[0] == "a"] == ["a0", "a1", "a2"]
     assert stored_prompts(directory / "test_own.yaml") == ["own", "own again"]
-    assert sorted(os.listdir(directory)) == ["shared.yaml", "test_own.yaml"]  # no temp files
+    assert sorted(os.listdir(directory)) == [LOCK_DIR, "shared.yaml", "test_own.yaml"]  # no temp
 
     fake_openai.stop()  # everything replays offline, again in parallel
     pytester.runpytest_subprocess("-n", "2").assert_outcomes(passed=3)
