@@ -24,7 +24,7 @@ from .cassette import LLMCassette
 from .matchers import BODY_MATCHER, DEFAULT_MATCH_ON, body_matcher
 from .persister import CassettePersister
 from .scrub import REDACTED, Scrubber, ScrubOptions
-from .serializer import CassetteSerializer
+from .serializer import CassetteSerializer, WrappedSerializer
 
 __all__ = ["LLMVCR", "LLM_OPTIONS", "use_cassette"]
 
@@ -154,22 +154,39 @@ def _response_learner(scrubber: Scrubber) -> Callable[[Any], Any]:
     return learn_response
 
 
-class _ScrubbingSerializer:
-    """Wraps a non-YAML vcrpy serializer (``serializer="json"``) so it still scrubs."""
+def _replay_non_ascii_headers() -> None:
+    """Let vcrpy's httpx stub replay response headers that are not ASCII.
 
-    def __init__(self, inner: Any, serializer: CassetteSerializer) -> None:
-        self._inner = inner
-        self._encoder = serializer
+    A server may send a header in latin-1 (``content-disposition: attachment;
+    filename="résumé.pdf"``); httpx decodes it and vcrpy records the text, but
+    on replay the stub hands that text back to ``httpx.Response``, which encodes
+    header strings as ASCII and raises ``UnicodeEncodeError``. Given bytes,
+    httpx decodes every header with the first of ASCII, UTF-8, latin-1 that
+    fits them all; as UTF-8 bytes, each value decodes back to the exact text
+    that was recorded.
+    """
+    try:
+        from vcr.stubs import httpx_stubs
+    except ImportError:  # pragma: no cover - vcrpy without its httpx stub
+        return
+    original = getattr(httpx_stubs, "_deserialize_headers", None)  # compat: vcrpy private
+    if original is None or getattr(original, "_llm_cassettes", False):
+        return
 
-    def serialize(self, cassette_dict: dict[str, Any]) -> str:
-        interactions = [
-            self._encoder.encode_interaction(item["request"], item["response"])
-            for item in cassette_dict.get("interactions", [])
+    def deserialize_headers(headers: Any) -> list[tuple[Any, Any]]:
+        pairs = original(headers)
+        if all(not isinstance(value, str) or value.isascii() for _, value in pairs):
+            return pairs  # type: ignore[no-any-return]
+        return [
+            (name, value.encode("utf-8") if isinstance(value, str) else value)
+            for name, value in pairs
         ]
-        return self._inner.serialize({**cassette_dict, "interactions": interactions})
 
-    def deserialize(self, text: str) -> Any:
-        return self._inner.deserialize(text)
+    deserialize_headers._llm_cassettes = True  # type: ignore[attr-defined]
+    httpx_stubs._deserialize_headers = deserialize_headers  # compat: vcrpy private
+
+
+_replay_non_ascii_headers()
 
 
 def _compose(first: Callable[[Any], Any], then: Callable[[Any], Any]) -> Callable[[Any], Any]:
@@ -241,7 +258,7 @@ class LLMVCR(VCR):
         if serializer_name == "yaml":
             merged["serializer"] = serializer
         else:
-            merged["serializer"] = _ScrubbingSerializer(merged["serializer"], serializer)
+            merged["serializer"] = WrappedSerializer(merged["serializer"], serializer)
         merged["before_record_request"] = _compose(
             merged["before_record_request"], _request_scrubber(scrubber)
         )

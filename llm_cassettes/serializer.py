@@ -24,7 +24,7 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
-from . import _sse, _yaml
+from . import _json, _sse, _yaml
 from .errors import CassetteDriftWarning, CassetteFormatError
 from .providers import (
     UNVALIDATED_TYPES,
@@ -35,12 +35,16 @@ from .providers import (
     resolve_type,
 )
 from .scrub import Scrubber
+from .tools import METHOD as TOOL_METHOD
+from .tools import check_outcome
 
-__all__ = ["FORMAT_VERSION", "CassetteSerializer"]
+__all__ = ["FORMAT_VERSION", "CassetteSerializer", "WrappedSerializer"]
 
 FORMAT_VERSION = 1
 TYPE_KEY = "__type__"
 DATA_KEY = "__data__"
+#: Beside ``string``: why a body that looks like JSON is stored as text.
+UNTYPED_KEY = "untyped"
 
 _JSON_SEPARATORS = (",", ":")
 
@@ -73,17 +77,28 @@ def _is_json_type(content_type: str) -> bool:
     return media == "application/json" or media.endswith("+json")
 
 
+class _Untyped(str):
+    """Why a JSON-looking body stays a string: stored beside it as ``untyped``."""
+
+
 def _maybe_json(text: str) -> tuple[bool, Any]:
-    """Parse text that looks like a JSON document (object or array) — else (False, None)."""
+    """Parse text that looks like a JSON document (object or array).
+
+    ``(True, value)``; ``(False, None)`` for text that is not JSON; ``(False,
+    _Untyped(reason))`` for JSON the typed form cannot hold, kept as a string.
+    """
     stripped = text.lstrip()
     if not stripped or stripped[0] not in "{[":
         return False, None
     try:
-        value = json.loads(text)
+        value = _json.loads(text)
+    except _json.TooDeep as exc:
+        return False, _Untyped(str(exc))
     except ValueError:
         return False, None
     if "\\u" in text and _has_lone_surrogate(value):
-        return False, None  # "\ud800" parses, but cannot be written as UTF-8 YAML: keep raw
+        # "\ud800" parses, but cannot be written as UTF-8 YAML: keep raw
+        return False, _Untyped("JSON with a lone surrogate escape, which UTF-8 text cannot hold")
     return True, value
 
 
@@ -145,6 +160,10 @@ class CassetteSerializer:
 
     # ------------------------------------------------------------------ saving --
     def serialize(self, cassette_dict: Mapping[str, Any]) -> str:
+        return _yaml.dump(self.stored(cassette_dict))
+
+    def stored(self, cassette_dict: Mapping[str, Any]) -> dict[str, Any]:
+        """The cassette as it is written (scrubbed, typed), before any file format."""
         data: dict[str, Any] = {"version": FORMAT_VERSION}
         items = cassette_dict.get("interactions", [])
         # Learn every secret of the cassette first, so an echo is redacted wherever it is,
@@ -155,7 +174,7 @@ class CassetteSerializer:
         if cassette_dict.get("metadata"):
             # Last, so that appending interactions stays a pure addition in a diff.
             data["metadata"] = self.scrubber.value(cassette_dict["metadata"])
-        return _yaml.dump(data)
+        return data
 
     def encode_interaction(
         self, request: Mapping[str, Any], response: Mapping[str, Any], *, where: str | None = None
@@ -256,6 +275,9 @@ class CassetteSerializer:
                 if is_json:
                     _drop_header(headers, "content-length", "transfer-encoding")
                     return {"json": self._typed(value, endpoint, _at(where, ".json"))}
+                if value:  # JSON the typed form cannot hold: say why it is a string
+                    stored = self.scrubber.body_text(text, content_type, _at(where, ".string"))
+                    return {"string": stored, UNTYPED_KEY: str(value)}
         return {"string": self.scrubber.body_text(text, content_type, _at(where, ".string"))}
 
     def _scrub_stored_events(self, stream: Mapping[str, Any], where: str | None) -> Any:
@@ -339,14 +361,10 @@ class CassetteSerializer:
     # ----------------------------------------------------------------- loading --
     def deserialize(self, text: str, source: str = "<cassette>") -> dict[str, Any]:
         """The vcrpy cassette dict for a stored cassette (raw bodies again)."""
-        try:
-            data = _yaml.load(text)
-        except Exception as exc:  # yaml.YAMLError and friends
-            mark = getattr(exc, "problem_mark", None)
-            where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
-            raise CassetteFormatError(
-                f"{source}{where}: not valid YAML: {getattr(exc, 'problem', None) or exc}"
-            ) from exc
+        return self.decode(_yaml.load(text, source), source)
+
+    def decode(self, data: Any, source: str = "<cassette>") -> dict[str, Any]:
+        """The vcrpy cassette dict for stored data, however it was parsed (YAML, JSON)."""
         if not isinstance(data, dict) or not isinstance(data.get("interactions"), list):
             raise CassetteFormatError(
                 f"{source}: not a cassette (expected a mapping with an 'interactions' list)"
@@ -380,6 +398,8 @@ class CassetteSerializer:
                 raise CassetteFormatError(f"{where}.request.body: unknown form {sorted(body)}")
             request["body"] = _dumps(body["json"])
         response = item["response"]
+        if request["method"] == TOOL_METHOD:
+            check_outcome(response, f"{where}.response")
         if isinstance(response, Mapping) and "status" not in response and "headers" not in response:
             response = {**response, "headers": {}}
         if isinstance(response, Mapping) and isinstance(response.get("body"), Mapping):
@@ -475,6 +495,30 @@ class CassetteSerializer:
         if cls is not None and self.validate and name not in UNVALIDATED_TYPES:
             _validate(cls, data, text, where)
         return data, text
+
+
+class WrappedSerializer:
+    """Another vcrpy serializer's file format (``serializer="json"``) holding this one's
+    typed, scrubbed interactions: written and read back through the same encoding."""
+
+    def __init__(self, inner: Any, serializer: CassetteSerializer) -> None:
+        self.inner = inner
+        self.serializer = serializer
+
+    def serialize(self, cassette_dict: Mapping[str, Any]) -> str:
+        return str(self.inner.serialize(self.serializer.stored(cassette_dict)))
+
+    def deserialize(self, text: str, source: str = "<cassette>") -> dict[str, Any]:
+        deep = f"{source}: nested more than {_yaml.MAX_DEPTH} levels deep; cassettes never are"
+        try:
+            data = self.inner.deserialize(text)
+        except RecursionError:
+            raise CassetteFormatError(deep) from None
+        except Exception as exc:  # noqa: BLE001 - each format has its own parse errors
+            raise CassetteFormatError(f"{source}: cannot be read ({type(exc).__name__}: {exc})")
+        if _json.too_deep(data, _yaml.MAX_DEPTH):
+            raise CassetteFormatError(deep)
+        return self.serializer.decode(data, source)
 
 
 _VALID: set[tuple[type, int]] = set()

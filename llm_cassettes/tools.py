@@ -28,6 +28,7 @@ defines the tool, and the classes (and their modules) passed as ``types=``.
 from __future__ import annotations
 
 import base64
+import binascii
 import dataclasses
 import enum
 import functools
@@ -35,12 +36,13 @@ import importlib
 import inspect
 import json
 import re
+import weakref
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from vcr.request import Request
 
-from .errors import LLMCassettesError
+from .errors import CassetteFormatError, LLMCassettesError
 from .providers import TYPE_ALLOWLIST
 
 if TYPE_CHECKING:
@@ -61,7 +63,6 @@ DATA_KEY = "__data__"
 
 # The name is the host of ``tool://<name>``: it must survive URL parsing unchanged.
 _NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
-_SELF_NAMES = ("self", "cls")
 # Containers with no JSON form, stored tagged so that replay gives the same type back.
 _TUPLE, _BYTES, _DICT = "builtins.tuple", "builtins.bytes", "builtins.dict"
 
@@ -156,10 +157,16 @@ class _Tool:
         except (TypeError, ValueError):  # some builtins have none: record args positionally
             self.signature = None
         parameters = list(self.signature.parameters) if self.signature else []
-        # A method decorated in its class body gets ``self`` at call time: it is not data.
-        self.drop_first = (
-            bool(parameters) and parameters[0] in _SELF_NAMES and not inspect.ismethod(fn)
+        # A function in a class body is called with its receiver (``self``/``cls``) first,
+        # which is not data. Whether a call has one is decided per call (see _receives):
+        # a plain ``score(self, text)`` called as ``score("ham", "hi")`` keeps "ham".
+        first = next(iter(self.signature.parameters.values()), None) if self.signature else None
+        self.may_bind = (
+            first is not None
+            and first.kind in (first.POSITIONAL_ONLY, first.POSITIONAL_OR_KEYWORD)
+            and not inspect.ismethod(fn)
         )
+        self._receiver_types: weakref.WeakKeyDictionary[type, bool] = weakref.WeakKeyDictionary()
         self.ignore = frozenset(ignore)
         open_ended = self.signature is None or any(
             p.kind is inspect.Parameter.VAR_KEYWORD for p in self.signature.parameters.values()
@@ -214,7 +221,7 @@ class _Tool:
         if cassette is None or request is None:
             return self.fn(*args, **kwargs)
         if cassette.can_play_response_for(request):  # raises CassetteMiss if it may not record
-            return self.replay(cassette.play_response(request))
+            return self.replay_from(cassette, request)
         try:
             result = self.fn(*args, **kwargs)
         except Exception as exc:
@@ -228,7 +235,7 @@ class _Tool:
         if cassette is None or request is None:
             return await self.fn(*args, **kwargs)
         if cassette.can_play_response_for(request):
-            return self.replay(cassette.play_response(request))
+            return self.replay_from(cassette, request)
         try:
             result = await self.fn(*args, **kwargs)
         except Exception as exc:
@@ -257,9 +264,10 @@ class _Tool:
         except TypeError:
             return None
         bound.apply_defaults()
+        drop_first = self.may_bind and bool(args) and self._receives(args[0])
         out: dict[str, Any] = {}
         for position, (name, value) in enumerate(bound.arguments.items()):
-            if (position == 0 and self.drop_first) or name in self.ignore:
+            if (position == 0 and drop_first) or name in self.ignore:
                 continue
             kind = self.signature.parameters[name].kind
             if kind is inspect.Parameter.VAR_POSITIONAL and not value:
@@ -271,6 +279,27 @@ class _Tool:
             else:
                 out[name] = self.plain(value, name)
         return out
+
+    def _receives(self, value: Any) -> bool:
+        """Whether ``value`` is the receiver of a bound call: an instance whose class
+        (or a class whose hierarchy) holds this very tool as a method (or classmethod)."""
+        is_class = isinstance(value, type)
+        owner = value if is_class else type(value)
+        known = self._receiver_types.get(owner)
+        if known is None:
+            known = any(self._held_by(klass, is_class) for klass in owner.__mro__)
+            self._receiver_types[owner] = known
+        return known
+
+    def _held_by(self, klass: type, as_classmethod: bool) -> bool:
+        for attribute in vars(klass).values():
+            if as_classmethod:
+                if not isinstance(attribute, classmethod):
+                    continue
+                attribute = attribute.__func__
+            if inspect.isfunction(attribute) and attribute.__dict__.get("__llm_tool__") is self:
+                return True
+        return False
 
     def plain(self, value: Any, where: str) -> Any:
         """An argument as plain JSON: what a reader expects to see, and what matching needs."""
@@ -441,7 +470,24 @@ class _Tool:
         return ToolRecordError(f"tool {self.name!r}: cannot record {where}: it {problem}")
 
     # -- replaying -----------------------------------------------------------------------
-    def replay(self, response: Any) -> Any:
+    def replay_from(self, cassette: LLMCassette, request: Request) -> Any:
+        """The recorded outcome of this call; a malformed record names file and place."""
+        response = cassette.play_response(request)
+        try:
+            result, failure = self.replay(response)
+        except (TypeError, ValueError, LookupError, AttributeError) as exc:
+            # Shapes are checked when the cassette loads (check_outcome); this is the net
+            # for what only the tool's own types can tell (binascii.Error is a ValueError).
+            raise CassetteFormatError(
+                f"{_place(cassette, response)}: tool {self.name!r} cannot be replayed "
+                f"from it ({type(exc).__name__}: {exc})"
+            ) from exc
+        if failure is not None:
+            raise failure
+        return result
+
+    def replay(self, response: Any) -> tuple[Any, BaseException | None]:
+        """(the result, or None) and (the exception to raise, or None) of a stored outcome."""
         if not isinstance(response, Mapping) or not (
             {RESULT, STREAM, ASYNC_STREAM, ERROR} & set(response)
         ):
@@ -455,11 +501,11 @@ class _Tool:
                 items = [self.decode(item, f"{key}[{i}]") for i, item in enumerate(response[key])]
                 failure = self.rebuild_error(error) if error is not None else None
                 if key == STREAM:
-                    return _replay_stream(items, failure)
-                return _replay_async_stream(items, failure)
+                    return _replay_stream(items, failure), None
+                return _replay_async_stream(items, failure), None
         if error is not None:
-            raise self.rebuild_error(error)
-        return self.decode(response[RESULT], RESULT)
+            return None, self.rebuild_error(error)
+        return self.decode(response[RESULT], RESULT), None
 
     def decode(self, value: Any, where: str) -> Any:
         if isinstance(value, list):
@@ -708,3 +754,79 @@ def _is_json(value: Any) -> bool:
         return json.loads(json.dumps(value)) == value
     except (TypeError, ValueError):
         return False
+
+
+def _place(cassette: LLMCassette, response: Any) -> str:
+    """``FILE: interactions[N].response`` of a response object held by ``cassette``."""
+    from .cassette import display_path
+
+    for index, (_, stored) in enumerate(cassette.data):
+        if stored is response:
+            return f"{display_path(cassette._path)}: interactions[{index}].response"
+    return display_path(cassette._path)
+
+
+# --------------------------------------------------------------------------- stored shapes
+
+
+def check_outcome(response: Any, where: str) -> None:
+    """Raise :class:`CassetteFormatError` naming the place when a stored tool outcome cannot
+    be rebuilt (a hand edit: bad base64, a tuple that is not a list ...).
+
+    Checked when the cassette loads, so ``check`` reports it and replay never meets a bare
+    ``binascii.Error`` or ``TypeError``. Records of other shapes (another recorder's, an
+    error stored as text) are left to replay, which explains what it cannot use.
+    """
+    if not isinstance(response, Mapping):
+        return
+    if RESULT in response:
+        _check_value(response[RESULT], f"{where}.{RESULT}")
+    for key in (STREAM, ASYNC_STREAM):
+        if key in response:
+            items = response[key]
+            if not isinstance(items, list):
+                raise CassetteFormatError(
+                    f"{where}.{key}: expected a list of items, not {type(items).__name__}"
+                )
+            for index, item in enumerate(items):
+                _check_value(item, f"{where}.{key}[{index}]")
+
+
+def _check_value(value: Any, where: str) -> None:
+    if isinstance(value, list):
+        for index, item in enumerate(value):
+            _check_value(item, f"{where}[{index}]")
+        return
+    if not isinstance(value, dict):
+        return
+    if TYPE_KEY not in value:
+        for key, item in value.items():
+            _check_value(item, f"{where}.{key}")
+        return
+    name = value[TYPE_KEY]
+    if not isinstance(name, str) or not name:
+        raise CassetteFormatError(f"{where}.{TYPE_KEY}: expected a dotted class name")
+    if DATA_KEY not in value:
+        raise CassetteFormatError(f"{where}: {TYPE_KEY} without {DATA_KEY}")
+    data, place = value[DATA_KEY], f"{where}.{DATA_KEY}"
+    if name == _BYTES:
+        if not isinstance(data, str):
+            raise CassetteFormatError(
+                f"{place}: expected base64 text for {_BYTES}, not {type(data).__name__}"
+            )
+        try:
+            base64.b64decode(data, validate=True)
+        except binascii.Error as exc:
+            raise CassetteFormatError(f"{place}: not valid base64 ({exc})") from None
+    elif name == _TUPLE:
+        if not isinstance(data, list):
+            raise CassetteFormatError(f"{place}: expected a list for {_TUPLE}")
+        _check_value(data, place)
+    elif name == _DICT:
+        if not isinstance(data, list) or not all(
+            isinstance(pair, list) and len(pair) == 2 for pair in data
+        ):
+            raise CassetteFormatError(f"{place}: expected a list of [key, value] pairs")
+        _check_value(data, place)
+    else:
+        _check_value(data, place)
