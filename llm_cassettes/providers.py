@@ -10,17 +10,28 @@ imported, and what is it?" when loading. A new provider adds rows with
 from __future__ import annotations
 
 import importlib
+import importlib.machinery
+import importlib.metadata
+import importlib.util
+import json
+import os
 import re
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
+from types import ModuleType
 from typing import Any
+from urllib.parse import urlsplit
+from urllib.request import url2pathname
 
 __all__ = [
     "TYPE_ALLOWLIST",
     "Endpoint",
+    "NotInstalledError",
     "TypeNotAllowedError",
     "find_endpoint",
+    "import_installed",
     "register_endpoint",
     "resolve_type",
     "type_name",
@@ -132,11 +143,110 @@ def _is_allowed(dotted: str) -> bool:
     return any(dotted.startswith(prefix) for prefix in TYPE_ALLOWLIST)
 
 
+class NotInstalledError(ImportError):
+    """A module a cassette names is not provided by an installed distribution (a
+    directory in the current checkout shadows the SDK, or the SDK is missing)."""
+
+
+def import_installed(module_name: str) -> ModuleType:
+    """Import a module only if an installed distribution provides its package.
+
+    A cassette names modules (``__type__``), and reviewing a pull request's
+    cassettes must not run code the pull request adds: a directory called
+    ``anthropic/`` in the checkout, found first because ``python -m`` puts the
+    current directory on ``sys.path``, is refused (:class:`NotInstalledError`)
+    before any of its code runs. Editable installs count as installed.
+    """
+    top = module_name.partition(".")[0]
+    key = (top, os.getcwd(), tuple(sys.path))
+    reason = _REFUSALS.get(key, "")
+    if reason == "":
+        reason = _REFUSALS[key] = _refusal(module_name) or None
+    if reason:
+        raise NotInstalledError(reason, name=module_name)
+    return importlib.import_module(module_name)
+
+
+_REFUSALS: dict[tuple[str, str, tuple[str, ...]], str | None] = {}
+
+
+def _origin(module_name: str) -> str | None:
+    """The file of the first regular package on the way to ``module_name``, found without
+    running any of it (namespace packages such as ``google`` are looked through)."""
+    parts = module_name.split(".")
+    loaded = sys.modules.get(parts[0])
+    spec = loaded.__spec__ if loaded is not None else importlib.util.find_spec(parts[0])
+    for depth in range(1, len(parts) + 1):
+        if spec is None:
+            return None
+        if spec.origin and spec.has_location:
+            return os.path.realpath(spec.origin)
+        locations = list(spec.submodule_search_locations or [])
+        if depth == len(parts) or not locations:
+            return None
+        spec = importlib.machinery.PathFinder.find_spec(".".join(parts[: depth + 1]), locations)
+    return None
+
+
+def _refusal(module_name: str) -> str | None:
+    """Why ``module_name`` must not be imported, or None when a distribution provides it."""
+    top = module_name.partition(".")[0]
+    try:
+        origin = _origin(module_name)
+    except (ImportError, ValueError) as exc:
+        return f"{top} cannot be found ({exc})"
+    if origin is None:
+        return f"{top} is not installed"
+    cwd = os.getcwd()
+    # Metadata found through the current directory proves nothing: a checkout can
+    # carry a fake ``*.egg-info`` as easily as a fake package.
+    path = [p for p in sys.path if p and os.path.realpath(p) != os.path.realpath(cwd)]
+    candidates = list(importlib.metadata.distributions(name=top, path=path))
+    if not any(_provides(dist, top, origin) for dist in candidates):
+        names = importlib.metadata.packages_distributions().get(top, [])
+        candidates = [
+            dist
+            for name in names
+            for dist in importlib.metadata.distributions(name=name, path=path)
+        ]
+        if not any(_provides(dist, top, origin) for dist in candidates):
+            return (
+                f"{origin} is not part of an installed distribution (a directory named "
+                f"{top!r} here shadows it?); not imported"
+            )
+    return None
+
+
+def _provides(dist: importlib.metadata.Distribution, top: str, origin: str) -> bool:
+    """Whether ``dist`` installed the file ``origin`` (or, editable, holds it in its tree)."""
+    try:
+        direct = json.loads(dist.read_text("direct_url.json") or "{}")
+    except ValueError:
+        direct = {}
+    if isinstance(direct, dict) and (direct.get("dir_info") or {}).get("editable"):
+        url = str(direct.get("url", ""))
+        if url.startswith("file://"):
+            tree = os.path.realpath(url2pathname(urlsplit(url).path))
+            if origin.startswith(tree + os.sep):
+                return True
+    name = os.path.basename(origin)
+    for file in dist.files or ():
+        if (
+            file.parts
+            and file.parts[0] in (top, f"{top}.py")
+            and file.name == name
+            and os.path.realpath(dist.locate_file(file)) == origin
+        ):
+            return True
+    return False
+
+
 @lru_cache(maxsize=512)
 def _import_dotted(dotted: str) -> Any:
-    """Import ``pkg.module.Name`` (or a name re-exported by a package)."""
+    """Import ``pkg.module.Name`` (or a name re-exported by a package), from installed
+    distributions only (see :func:`import_installed`)."""
     module_name, _, attr = dotted.rpartition(".")
-    module = importlib.import_module(module_name)
+    module = import_installed(module_name)
     return getattr(module, attr)
 
 

@@ -29,6 +29,7 @@ from .errors import CassetteDriftWarning, CassetteFormatError
 from .providers import (
     UNVALIDATED_TYPES,
     Endpoint,
+    NotInstalledError,
     TypeNotAllowedError,
     concrete_type,
     find_endpoint,
@@ -451,6 +452,12 @@ class CassetteSerializer:
             return resolve_type(name)
         except TypeNotAllowedError as exc:
             raise CassetteFormatError(f"{where}: {exc}") from exc
+        except NotInstalledError as exc:
+            warnings.warn(
+                CassetteDriftWarning(f"{where}: {TYPE_KEY} {name!r} not resolved: {exc}"),
+                stacklevel=3,
+            )
+            return None
         except (ImportError, AttributeError):
             warnings.warn(
                 CassetteDriftWarning(

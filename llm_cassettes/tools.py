@@ -43,7 +43,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, overload
 from vcr.request import Request
 
 from .errors import CassetteFormatError, LLMCassettesError
-from .providers import TYPE_ALLOWLIST
+from .providers import TYPE_ALLOWLIST, import_installed
 
 if TYPE_CHECKING:
     from .cassette import LLMCassette
@@ -565,7 +565,10 @@ class _Tool:
             if not allowed:
                 continue
             try:
-                found: Any = importlib.import_module(module_name)
+                if module_name in self.modules or module_name == "builtins":
+                    found: Any = importlib.import_module(module_name)
+                else:  # named only by the cassette: from an installed distribution only
+                    found = import_installed(module_name)
             except ImportError:
                 continue
             for attribute in parts[cut:]:
