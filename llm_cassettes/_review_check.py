@@ -26,15 +26,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ._files import read_text, walked
 from .cassette import PROVENANCE_KEY
 from .detector import SecretDetector, hide_secrets_in_name
 from .errors import CassetteDriftWarning, CassetteFormatError
 from .scrub import Redaction, Scrubber, ScrubOptions
 from .serializer import CassetteSerializer
 
-__all__ = ["Problem", "check_file", "check_text", "default_paths", "find_cassettes", "orphans"]
-
-CASSETTE_SUFFIXES = (".yaml", ".yml")
+__all__ = ["Problem", "check_file", "check_text", "default_paths", "orphans"]
 
 #: Where pytest reads its ini options from, in pytest's order of precedence.
 _INI_FILES = ("pytest.ini", ".pytest.ini", "pyproject.toml", "tox.ini", "setup.cfg")
@@ -65,22 +64,6 @@ class UsageError(Exception):
 
 
 # ------------------------------------------------------------------------------- files --
-
-
-def find_cassettes(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
-    """The cassette files named, or found under the directories named (sorted, unique)."""
-    found: set[Path] = set()
-    for raw in paths:
-        path = Path(raw)
-        if path.is_dir():
-            for root, dirs, files in os.walk(path):
-                dirs[:] = [d for d in dirs if not d.startswith(".")]
-                found.update(Path(root, f) for f in files if f.endswith(CASSETTE_SUFFIXES))
-        elif path.is_file():
-            found.add(path)
-        else:
-            raise UsageError(f"{path}: no such file or directory")
-    return sorted(found)
 
 
 def default_paths(start: Path) -> list[Path]:
@@ -143,7 +126,7 @@ def _ini_tree(config: Path) -> tuple[bool, str]:
 def _cassette_dirs(root: Path) -> list[Path]:
     found = []
     for directory, dirs, _ in os.walk(root):
-        dirs[:] = [d for d in dirs if not d.startswith(".") and d not in ("node_modules", "venv")]
+        dirs[:] = [d for d in dirs if walked(Path(directory, d))]
         if Path(directory).name == "cassettes":
             found.append(Path(directory))
             dirs[:] = []
@@ -160,11 +143,9 @@ def check_file(
 ) -> list[Problem]:
     name = os.fspath(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        return [Problem(name, "", f"not UTF-8 text ({exc.reason} at byte {exc.start})")]
-    except OSError as exc:
-        return [Problem(name, "", f"cannot be read ({exc.strerror})")]
+        text = read_text(path)
+    except CassetteFormatError as exc:
+        return [Problem(name, "", str(exc).removeprefix(f"{name}: "))]
     return check_text(name, text, max_age=max_age, today=today)
 
 

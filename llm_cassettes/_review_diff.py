@@ -16,16 +16,18 @@ import os
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from . import _json
 from ._canonical import MISSING, Canonical, canonicalize
 from ._canonical import diff as canonical_diff
+from ._files import CASSETTE_SUFFIXES, looks_like_cassette, read_text
 from ._review_render import Style, code, fence, shorten
 from ._transcript import Exchange, Message, Transcript, load_transcript
+from .errors import CassetteFormatError
 
-__all__ = ["Change", "FileDiff", "diff_files", "diff_transcripts", "git_changed"]
+__all__ = ["Change", "ChangedFile", "FileDiff", "diff_files", "diff_transcripts", "git_changed"]
 
 # Request paths already shown as the prompt diff.
 _PROMPT_PATHS = ("messages", "input", "instructions", "prompt")
@@ -260,13 +262,32 @@ def _git(*args: str, cwd: Path) -> str:
     return result.stdout
 
 
-def git_changed(
-    rev: str, paths: list[str], cwd: Path
-) -> Iterator[tuple[str, str | None, str | None]]:
-    """(display path, text at ``rev``, text now) of every cassette changed since ``rev``.
+@dataclass
+class ChangedFile:
+    """A cassette changed since a revision: its text there and now (None: no file), or
+    ``error`` (``FILE: why``) when a side cannot be read."""
+
+    path: str
+    old: str | None
+    new: str | None
+    error: str | None = None
+
+
+def _decode(data: bytes, where: str) -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise CassetteFormatError(
+            f"{where}: not UTF-8 text ({exc.reason} at byte {exc.start})"
+        ) from exc
+
+
+def git_changed(rev: str, paths: list[str], cwd: Path) -> Iterator[ChangedFile]:
+    """Every cassette changed since ``rev``, with its text at ``rev`` and now.
 
     Includes cassettes not yet added to git (a fresh recording), and skips YAML
-    files that are not cassettes (CI configs and the like).
+    files that are not cassettes (CI configs and the like) and hidden directories,
+    as every command's file walker does.
     """
     top = Path(_git("rev-parse", "--show-toplevel", cwd=cwd).strip())
     _git("rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}", cwd=cwd)
@@ -276,21 +297,23 @@ def git_changed(
         "ls-files", "--others", "--exclude-standard", "--full-name", "--", *specs, cwd=cwd
     ).splitlines()
     for name in sorted(set(names)):
-        if not name.endswith((".yaml", ".yml")):
+        parts = PurePosixPath(name).parts
+        if not name.endswith(CASSETTE_SUFFIXES) or any(p.startswith(".") for p in parts):
             continue
-        shown = subprocess.run(
-            ["git", "show", f"{rev}:{name}"], check=False, cwd=top, capture_output=True, text=True
-        )
-        old = shown.stdout if shown.returncode == 0 else None
         current = top / name
-        new = current.read_text(encoding="utf-8") if current.is_file() else None
-        if not any(_looks_like_cassette(text) for text in (old, new)):
+        display = os.path.relpath(current, cwd)
+        shown = subprocess.run(
+            ["git", "show", f"{rev}:{name}"], check=False, cwd=top, capture_output=True
+        )
+        try:
+            old = _decode(shown.stdout, f"{display} at {rev}") if shown.returncode == 0 else None
+            new = read_text(current) if current.is_file() else None
+        except CassetteFormatError as exc:
+            yield ChangedFile(display, None, None, str(exc))
             continue
-        yield os.path.relpath(current, cwd), old, new
-
-
-def _looks_like_cassette(text: str | None) -> bool:
-    return text is not None and "\ninteractions:" in f"\n{text}"
+        if not any(text is not None and looks_like_cassette(text) for text in (old, new)):
+            continue
+        yield ChangedFile(display, old, new)
 
 
 # ------------------------------------------------------------------------------ output --

@@ -22,12 +22,13 @@ import argparse
 import json
 import os
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 from . import _json, _llama_stack, naming
+from ._files import cassette_files, find, read_text
 from ._provenance import (
     BODY,
     LEGACY,
@@ -51,8 +52,6 @@ __all__ = [
 
 #: Where recordings without a test ID go, relative to the output directory.
 SHARED_CASSETTE = "llama-stack-shared.yaml"
-
-_CASSETTE_SUFFIXES = (".yaml", ".yml")
 
 
 @dataclass
@@ -113,30 +112,6 @@ def cassette_path_for(test_id: str, out: Path) -> Path:
         raise ValueError(f"test_id {test_id!r}: the test path must be relative, inside the suite")
     module_dir = naming.module_cassette_dir(out, "", out / relative)
     return module_dir / f"{naming.safe_stem('.'.join(names) + param)}.yaml"
-
-
-# -------------------------------------------------------------- file walking --
-def _walk(
-    paths: Iterable[str | os.PathLike[str]], suffixes: tuple[str, ...]
-) -> Iterator[tuple[Path, bool]]:
-    """Each file to read, and whether it was named explicitly (not found by walking)."""
-    for raw in paths:
-        path = Path(raw)
-        if path.is_dir():
-            for found in sorted(path.rglob("*")):
-                if found.is_file() and found.suffix in suffixes and not found.name.startswith("."):
-                    yield found, False
-        else:
-            yield path, True
-
-
-def _read_text(path: Path) -> str:
-    try:
-        return path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise CassetteFormatError(f"not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
-    except OSError as exc:
-        raise CassetteFormatError(exc.strerror or str(exc)) from exc
 
 
 # --------------------------------------------------------------- describing --
@@ -201,12 +176,13 @@ def import_llama_stack(
     groups: dict[Path, list[dict[str, Any]]] = {}
     no_test_id = 0
     corrected = 0
-    for path, explicit in _walk(sources, (".json",)):
+    for found in find(sources, (".json",)):
+        path, explicit = found.path, found.explicit
         where = str(path)
         try:
-            recording = _json.loads(_read_text(path))
+            recording = _json.loads(read_text(path))
         except CassetteFormatError as exc:
-            summary.failed.append((where, str(exc)))
+            summary.failed.append((where, str(exc).removeprefix(f"{where}: ")))
             continue
         except ValueError as exc:
             summary.failed.append((where, f"not valid JSON ({exc})"))
@@ -260,7 +236,7 @@ def _write_merged(
     metadata: dict[str, Any] = {}
     if target.exists():
         try:
-            old_text = _read_text(target)
+            old_text = read_text(target)
             old = serializer.deserialize(old_text, source=str(target))
         except CassetteFormatError as exc:
             reason = str(exc).removeprefix(f"{target}: ")
@@ -323,10 +299,13 @@ def upgrade(
     """
     serializer = serializer or CassetteSerializer()
     summary = Summary("upgrade --strict" if strict else "upgrade")
-    for path, _explicit in _walk(paths, _CASSETTE_SUFFIXES):
+    for found in cassette_files(paths):
+        path = found.path
         where = str(path)
         try:
-            text = _read_text(path)
+            if found.error is not None:
+                raise CassetteFormatError(found.error)
+            text = found.text or ""
             data = _with_provenance(serializer.deserialize(text, source=where), strict=strict)
             new_text = serializer.serialize(data)
         except CassetteFormatError as exc:

@@ -17,6 +17,8 @@ import time
 from pathlib import Path
 
 from . import _review_check, _review_diff, _review_render
+from ._files import cassette_files, read_text
+from ._review_check import Problem
 from ._review_render import DEFAULT_MAX_CHARS, Style
 from ._transcript import load_transcript
 from .errors import CassetteFormatError
@@ -164,27 +166,47 @@ def _error(message: str) -> None:
     print(f"llm-cassettes: {message}", file=sys.stderr)
 
 
+def _file_error(message: str) -> None:
+    """A per-file error, ``FILE: message`` (the message already starts with the file)."""
+    print(message, file=sys.stderr)
+
+
+_TOO_DEEP = "nested too deeply to be read"
+
+
 # ---------------------------------------------------------------------------- handlers --
 
 
 def _show(args: argparse.Namespace) -> int:
     style = Style.for_stream(sys.stdout, args.color)
     status = 0
-    first = True
-    for path in args.paths:
-        try:
-            transcript = load_transcript(path)
-        except CassetteFormatError as exc:
-            _error(str(exc))
+    shown = 0
+    for found in cassette_files(args.paths):
+        if found.error is not None:
+            _file_error(found.error)
             status = 1
             continue
-        if not first:
+        try:
+            transcript = load_transcript(found.path, found.text)
+            if args.format == "markdown":
+                rendered = _review_render.render_markdown(transcript, _limit(args))
+            else:
+                rendered = _review_render.render_text(transcript, style, _limit(args))
+        except CassetteFormatError as exc:
+            _file_error(str(exc))
+            status = 1
+            continue
+        except RecursionError:  # a safety net: the loader already bounds nesting
+            _file_error(f"{found.path}: {_TOO_DEEP}")
+            status = 1
+            continue
+        if shown:
             print()
-        first = False
-        if args.format == "markdown":
-            sys.stdout.write(_review_render.render_markdown(transcript, _limit(args)))
-        else:
-            sys.stdout.write(_review_render.render_text(transcript, style, _limit(args)))
+        shown += 1
+        sys.stdout.write(rendered)
+    if not shown and not status:
+        _error(f"no cassettes found in {' '.join(args.paths)}")
+        return 1
     return status
 
 
@@ -194,15 +216,22 @@ def _check(args: argparse.Namespace) -> int:
     cwd = Path.cwd()
     try:
         roots = args.paths or _review_check.default_paths(cwd)
-        files = _review_check.find_cassettes(roots)
     except _review_check.UsageError as exc:
         _error(str(exc))
         return 2
+    files = list(cassette_files(roots))
     problems = []
-    for path in files:
-        problems.extend(_review_check.check_file(path, max_age=args.max_age))
+    for found in files:
+        name = os.fspath(found.path)
+        if found.error is not None:
+            problems.append(Problem(name, "", found.error.removeprefix(f"{name}: ")))
+            continue
+        try:
+            problems.extend(_review_check.check_text(name, found.text, max_age=args.max_age))
+        except RecursionError:  # a safety net: the loader already bounds nesting
+            problems.append(Problem(name, "", _TOO_DEEP))
     if args.orphans:
-        problems.extend(_review_check.orphans(files, cwd))
+        problems.extend(_review_check.orphans([f.path for f in files if f.text], cwd))
     errors = [p for p in problems if not p.warning]
     warnings = [p for p in problems if p.warning]
     for problem in problems:
@@ -226,37 +255,59 @@ def _check(args: argparse.Namespace) -> int:
 def _diff(args: argparse.Namespace) -> int:
     style = Style.for_stream(sys.stdout, args.color)
     diffs = []
-    try:
-        if args.git:
-            changed = _review_diff.git_changed(args.git, args.paths, Path.cwd())
-            for path, old, new in changed:
-                diffs.append(_review_diff.diff_files(path, old, new))
-        else:
-            if len(args.paths) != 2:
-                _error("diff takes OLD NEW (two cassette files), or --git REV [PATH ...]")
-                return 2
-            old_path, new_path = args.paths
-            texts = [_read(p) for p in args.paths]
+    errors: list[str] = []
+    if args.git:
+        try:
+            changed = list(_review_diff.git_changed(args.git, args.paths, Path.cwd()))
+        except _review_diff.GitError as exc:
+            _error(str(exc))
+            return 2
+        for item in changed:
+            if item.error is not None:
+                errors.append(item.error)
+                continue
+            _diff_one(diffs, errors, item.path, item.old, item.new, (item.path, item.path))
+    else:
+        if len(args.paths) != 2:
+            _error("diff takes OLD NEW (two cassette files), or --git REV [PATH ...]")
+            return 2
+        old_path, new_path = args.paths
+        texts = []
+        for path in args.paths:
+            try:
+                texts.append(read_text(Path(path)))
+            except CassetteFormatError as exc:
+                errors.append(str(exc))
+        if not errors:
             label = (
                 new_path
                 if os.path.basename(old_path) == os.path.basename(new_path)
                 else (f"{old_path} → {new_path}")
             )
-            diffs.append(_review_diff.diff_files(label, *texts, sources=(old_path, new_path)))
-    except (CassetteFormatError, _review_diff.GitError) as exc:
-        _error(str(exc))
+            _diff_one(diffs, errors, label, *texts, (old_path, new_path))
+    if diffs or not errors:
+        if args.format == "markdown":
+            sys.stdout.write(_review_diff.render_markdown(diffs, _limit(args)))
+        else:
+            sys.stdout.write(_review_diff.render_text(diffs, style, _limit(args)))
+    for message in errors:
+        _file_error(message)
+    if errors:
         return 2
-    if args.format == "markdown":
-        sys.stdout.write(_review_diff.render_markdown(diffs, _limit(args)))
-    else:
-        sys.stdout.write(_review_diff.render_text(diffs, style, _limit(args)))
     return 1 if any(d.changes for d in diffs) else 0
 
 
-def _read(path: str) -> str:
+def _diff_one(
+    diffs: list[_review_diff.FileDiff],
+    errors: list[str],
+    label: str,
+    old: str | None,
+    new: str | None,
+    sources: tuple[str, str],
+) -> None:
     try:
-        return Path(path).read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise CassetteFormatError(f"{path}: not UTF-8 text ({exc.reason})") from exc
-    except OSError as exc:
-        raise CassetteFormatError(f"{path}: cannot be read ({exc.strerror})") from exc
+        diffs.append(_review_diff.diff_files(label, old, new, sources=sources))
+    except CassetteFormatError as exc:
+        errors.append(str(exc))
+    except RecursionError:  # a safety net: the loader already bounds nesting
+        errors.append(f"{label}: {_TOO_DEEP}")

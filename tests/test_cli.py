@@ -334,11 +334,14 @@ def test_check_reports_unreadable_alien_and_drifted_cassettes(tmp_path: Path, cl
         f"{tmp_path}/drift.yaml:interactions[0].response.body.sse.events[0]: SDK drift: "
         "__data__ no longer validates as ChatCompletionChunk (created:"
     )
-    assert (
-        lines[3]
-        == f"{tmp_path}/not-a-cassette.yaml: not a cassette (expected a mapping with an 'interactions' list)"
+    assert len(lines) == 3  # not-a-cassette.yaml, found by walking, is not one: skipped
+    assert out.splitlines()[-1].startswith("3 problems in 3 cassettes")
+    code, out, _ = cli("check", tmp_path / "not-a-cassette.yaml")  # named: it must be one
+    assert code == 1
+    assert out.splitlines()[0] == (
+        f"{tmp_path}/not-a-cassette.yaml: not a cassette (expected a mapping with an "
+        "'interactions' list)"
     )
-    assert out.splitlines()[-1].startswith("4 problems in 4 cassettes")
 
 
 def test_check_defaults_to_the_configured_tree(
