@@ -508,7 +508,13 @@ def rerecord_command(test_id: str | None) -> str:
 
 
 def display_path(path: Any) -> str:
+    """A cassette's path as a report shows it: relative inside the current directory
+    (short, and what the user types), absolute outside it (never ``../../../../tmp/…``)."""
+    absolute = os.path.abspath(os.fspath(path))
     try:
-        return os.path.relpath(os.fspath(path))
-    except ValueError:
-        return os.fspath(path)
+        relative = os.path.relpath(absolute)
+    except ValueError:  # another drive (Windows)
+        return absolute
+    if relative == os.pardir or relative.startswith(os.pardir + os.sep):
+        return absolute
+    return relative

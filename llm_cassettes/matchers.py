@@ -15,6 +15,7 @@ from typing import Any
 
 from vcr import matchers as vcr_matchers
 from vcr.request import Request
+from vcr.util import read_body
 
 from ._canonical import Canonical, CanonicalOptions, canonicalize
 
@@ -58,18 +59,36 @@ def body_matcher(options: CanonicalOptions) -> Matcher:
     return llm_body
 
 
+# compat: vcrpy's own normalizations (9.x: "https://x.com" and "https://x.com/" are one
+# URI), used as they are so that a key is equal exactly when vcrpy's matcher says "match"
+# (a property test pins this for every built-in matcher). Older vcrpy compares raw values.
+_normalized_uri: Callable[[Request], str] = getattr(
+    vcr_matchers, "_normalized_uri", lambda request: request.uri
+)
+_normalized_path: Callable[[str], str] = getattr(vcr_matchers, "_normalized_path", lambda p: p)
+
+
 def _query(request: Request) -> tuple[tuple[str, str], ...]:
     return tuple(request.query)
 
 
+def _headers(request: Request) -> frozenset[tuple[str, Any]]:
+    return frozenset(request.headers.lower_items())  # vcrpy compares them case-insensitively
+
+
+#: Keys of vcrpy's matchers. ``body`` has none: it compares parsed bodies when both
+#: requests have the same content type and raw bytes otherwise, which is not an
+#: equivalence (no key can agree with it), so it runs pairwise within a key's bucket.
 _BUILTIN_KEYS: Mapping[Any, Callable[[Request], Any]] = {
     vcr_matchers.method: lambda r: r.method,
-    vcr_matchers.uri: lambda r: r.uri,
+    vcr_matchers.uri: _normalized_uri,
     vcr_matchers.scheme: lambda r: r.scheme,
     vcr_matchers.host: lambda r: r.host,
     vcr_matchers.port: lambda r: r.port,
-    vcr_matchers.path: lambda r: r.path,
+    vcr_matchers.path: lambda r: _normalized_path(r.path),
     vcr_matchers.query: _query,
+    vcr_matchers.raw_body: read_body,
+    vcr_matchers.headers: _headers,
 }
 
 

@@ -54,12 +54,28 @@ def cassette_name(item: pytest.Item) -> str:
 
 
 def legacy_cassette_name(item: pytest.Item) -> str:
-    """The name pytest-recording itself would use (innermost class only)."""
+    """The file stem pytest-recording itself would use (innermost class only).
+
+    A name too long for a file is shortened to ``prefix...<md5>`` exactly as
+    pytest-recording does, so its existing cassettes are found under that name.
+    """
     cls = getattr(item, "cls", None)
     name = f"{cls.__name__}.{item.name}" if cls else item.name
     for char in _LEGACY_UNSAFE:
         name = name.replace(char, "-")
-    return name
+    return _legacy_shorten(name)
+
+
+def _legacy_shorten(name: str, suffix: str = ".yaml") -> str:
+    """pytest-recording's rule (``_vcr.use_cassette``), in characters as it counts them."""
+    try:  # compat: pytest-recording private, the limit it computed for this file system
+        from pytest_recording._vcr import MAX_FILENAME_LEN as limit
+    except ImportError:  # pragma: no cover - pytest-recording is a dependency
+        limit = 255
+    if len(name) + len(suffix) <= limit:
+        return name
+    digest = hashlib.md5(name.encode(), usedforsecurity=False).hexdigest()
+    return f"{name[: limit - len(suffix) - len(digest) - 3]}...{digest}"
 
 
 def module_cassette_dir(root: Path, tree: str, test_file: Path) -> Path:
