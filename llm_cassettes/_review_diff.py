@@ -242,8 +242,15 @@ def diff_files(
     """
     old_source, new_source = sources or (path, path)
     status = "added" if old_text is None else "deleted" if new_text is None else "modified"
-    changes = diff_transcripts(_transcript(old_source, old_text), _transcript(new_source, new_text))
-    return FileDiff(path, changes, status)
+    transcripts, errors = [], []
+    for source, text in ((old_source, old_text), (new_source, new_text)):
+        try:
+            transcripts.append(_transcript(source, text))
+        except CassetteFormatError as exc:
+            errors.append(str(exc))
+    if errors:  # both sides named, one line each
+        raise CassetteFormatError("\n".join(errors))
+    return FileDiff(path, diff_transcripts(*transcripts), status)
 
 
 class GitError(Exception):

@@ -266,7 +266,8 @@ def _diff(args: argparse.Namespace) -> int:
             if item.error is not None:
                 errors.append(item.error)
                 continue
-            _diff_one(diffs, errors, item.path, item.old, item.new, (item.path, item.path))
+            sources = (f"{item.path} at {args.git}", item.path)
+            _diff_one(diffs, errors, item.path, item.old, item.new, sources)
     else:
         if len(args.paths) != 2:
             _error("diff takes OLD NEW (two cassette files), or --git REV [PATH ...]")

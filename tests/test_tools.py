@@ -564,3 +564,35 @@ def test_a_cassette_that_fails_to_save_does_not_stay_current(tmp_path: Path) -> 
         blocked.write_text("a file where the cassette's directory should be")
     assert current_cassette() is None
     assert lookup("plain") == "plain" and calls == ["recorded", "plain"]
+
+
+def test_only_bound_methods_drop_their_receiver(tmp_path: Path) -> None:
+    """A plain function whose first parameter is called ``self`` keeps that argument."""
+    path = tmp_path / "receivers.yaml"
+
+    @tool
+    def score(self: str, text: str) -> str:
+        return f"{self}:{text}"
+
+    class Scorer:
+        @tool
+        def rate(self, text: str) -> int:
+            return len(text)
+
+        @classmethod
+        @tool
+        def make(cls, name: str) -> str:
+            return name
+
+    with use_cassette(path, record_mode="once"):
+        assert score("ham", "hi") == "ham:hi"
+        assert Scorer().rate("abc") == 3
+        assert Scorer.make("x") == "x"
+        assert Scorer().make("y") == "y"
+    stored = [i["request"]["body"]["json"] for i in read_cassette(path)["interactions"]]
+    assert stored == [{"self": "ham", "text": "hi"}, {"text": "abc"}, {"name": "x"}, {"name": "y"}]
+    with use_cassette(path, record_mode="none"):
+        assert score("ham", "hi") == "ham:hi"
+        with pytest.raises(CassetteMiss):
+            score("spam", "hi")  # replayed 'ham' before: the first argument is data
+        assert Scorer().rate("abc") == 3
