@@ -19,7 +19,7 @@ import re
 from typing import Any
 
 import yaml
-from yaml.nodes import MappingNode, Node, ScalarNode
+from yaml.nodes import Node
 
 from .errors import CassetteFormatError
 
@@ -109,7 +109,8 @@ def load(text: str, source: str = "<cassette>") -> Any:
             node = loader.get_single_node()
             if node is None:
                 return None
-            _check_depth(node, source)
+            if node.id != "scalar":
+                _check_depth(node, source)
             return loader.construct_document(node)
         finally:
             loader.dispose()
@@ -142,28 +143,30 @@ def _refuse_anchors(text: str, source: str) -> None:
 
 
 def _check_depth(root: Node, source: str) -> None:
-    """Refuse a node graph nested deeper than :data:`MAX_DEPTH` (iteratively: no recursion)."""
+    """Refuse a node graph nested deeper than :data:`MAX_DEPTH` (iteratively: no recursion).
+
+    Nodes are told apart by their ``id`` ("scalar", "sequence", "mapping") rather than
+    their class: libyaml builds them from the ``yaml.nodes`` it imported first.
+    """
     stack: list[tuple[Node, int]] = [(root, 1)]
     pop, push = stack.pop, stack.append
     while stack:
         node, depth = pop()
-        if type(node) is ScalarNode:
-            continue
         if depth > MAX_DEPTH:
             raise CassetteFormatError(
                 f"{source}{_where(node.start_mark)}: nested more than {MAX_DEPTH} levels "
                 "deep; cassettes never are"
             )
         depth += 1
-        if type(node) is MappingNode:
+        if node.id == "mapping":
             for key, value in node.value:
-                if type(value) is not ScalarNode:
+                if value.id != "scalar":
                     push((value, depth))
-                if type(key) is not ScalarNode:
+                if key.id != "scalar":
                     push((key, depth))
         else:
             for item in node.value:
-                if type(item) is not ScalarNode:
+                if item.id != "scalar":
                     push((item, depth))
 
 

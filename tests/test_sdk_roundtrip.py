@@ -252,3 +252,28 @@ def test_use_cassette_as_a_decorator(fake_openai: FakeOpenAI, tmp_path: Path) ->
     assert (tmp_path / "decorated.yaml").exists()
     fake_openai.stop()
     assert run() == recorded
+
+
+@pytest.mark.parametrize("name", ["chat", "chat_stream", "responses_stream", "file_upload"])
+def test_the_json_serializer_round_trips_typed_and_scrubbed(
+    name: str, fake_openai: FakeOpenAI, tmp_path: Path
+) -> None:
+    """``serializer="json"``: vcrpy's JSON file format, this library's typed, scrubbed bodies."""
+    import json
+
+    path = tmp_path / "c.json"
+    client = openai.OpenAI(base_url=fake_openai.base_url, api_key=FAKE_API_KEY, max_retries=0)
+    with use_cassette(path, serializer="json", record_mode="once"):
+        recorded = dump(SCENARIOS[name](client))
+    text = path.read_text()
+    assert FAKE_API_KEY not in text and "<REDACTED>" in text
+    stored = json.loads(text)["interactions"][0]
+    if name == "chat":
+        assert stored["response"]["body"]["json"]["__type__"] == (
+            "openai.types.chat.chat_completion.ChatCompletion"
+        )
+    elif name.endswith("stream"):
+        assert "sse" in stored["response"]["body"]
+    fake_openai.stop()
+    with use_cassette(path, serializer="json", record_mode="none"):
+        assert dump(SCENARIOS[name](client)) == recorded
