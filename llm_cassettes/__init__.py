@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from .errors import (
         CassetteDriftWarning,
         CassetteFormatError,
+        CassetteLockError,
         LLMCassettesError,
         StaleRecordingWarning,
         UnusedRecordingsError,
@@ -27,6 +28,7 @@ __all__ = [
     "LLMVCR",
     "CassetteDriftWarning",
     "CassetteFormatError",
+    "CassetteLockError",
     "CassetteSerializer",
     "LLMCassettesError",
     "StaleRecordingWarning",
@@ -43,6 +45,7 @@ _WHERE = {
     "use_cassette": "._vcr",
     "CassetteDriftWarning": ".errors",
     "CassetteFormatError": ".errors",
+    "CassetteLockError": ".errors",
     "LLMCassettesError": ".errors",
     "StaleRecordingWarning": ".errors",
     "UnusedRecordingsError": ".errors",

@@ -25,7 +25,7 @@ from pathlib import Path
 
 from filelock import FileLock, Timeout
 
-from .errors import LLMCassettesError
+from .errors import CassetteLockError
 
 __all__ = ["LOCK_DIR", "CassetteLockError", "CassetteLockTimeout", "cassette_lock", "lock_path"]
 
@@ -38,10 +38,6 @@ LOCK_DIR = ".llm-cassettes-locks"
 
 _GITIGNORE = "# Write locks of llm-cassettes (created while saving); never committed.\n*\n"
 _MAX_NAME = 200  # bytes of a cassette file name used as is in its lock's name
-
-
-class CassetteLockError(LLMCassettesError):
-    """A cassette's write lock cannot be taken; the message names the lock's path and why."""
 
 
 class CassetteLockTimeout(CassetteLockError):

@@ -5,6 +5,7 @@ from __future__ import annotations
 __all__ = [
     "CassetteDriftWarning",
     "CassetteFormatError",
+    "CassetteLockError",
     "LLMCassettesError",
     "StaleRecordingWarning",
     "UnusedRecordingsError",
@@ -29,6 +30,10 @@ class UnusedRecordingsError(LLMCassettesError, AssertionError):
     An ``AssertionError``, so pytest reports the test as failed (not errored): a
     recording nobody plays is a dead recording, or a call the code silently stopped making.
     """
+
+
+class CassetteLockError(LLMCassettesError):
+    """A cassette's write lock cannot be taken; the message names the lock's path and why."""
 
 
 class CassetteDriftWarning(UserWarning):

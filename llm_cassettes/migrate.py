@@ -184,6 +184,9 @@ def import_llama_stack(
         except CassetteFormatError as exc:
             summary.failed.append((where, str(exc).removeprefix(f"{where}: ")))
             continue
+        except _json.TooDeep as exc:
+            summary.failed.append((where, f"{exc}; llama-stack recordings never are"))
+            continue
         except ValueError as exc:
             summary.failed.append((where, f"not valid JSON ({exc})"))
             continue

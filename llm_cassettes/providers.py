@@ -161,6 +161,8 @@ def import_installed(module_name: str) -> ModuleType:
     key = (top, os.getcwd(), tuple(sys.path))
     reason = _REFUSALS.get(key, "")
     if reason == "":
+        if len(_REFUSALS) > 256:  # sys.path changed many times (in-process pytester runs)
+            _REFUSALS.clear()
         reason = _REFUSALS[key] = _refusal(module_name) or None
     if reason:
         raise NotInstalledError(reason, name=module_name)

@@ -231,7 +231,7 @@ def _check(args: argparse.Namespace) -> int:
         except RecursionError:  # a safety net: the loader already bounds nesting
             problems.append(Problem(name, "", _TOO_DEEP))
     if args.orphans:
-        problems.extend(_review_check.orphans([f.path for f in files if f.text], cwd))
+        problems.extend(_review_check.orphans([f.path for f in files if f.error is None], cwd))
     errors = [p for p in problems if not p.warning]
     warnings = [p for p in problems if p.warning]
     for problem in problems:

@@ -195,7 +195,7 @@ def test_import_llama_stack_reports_each_bad_recording_and_imports_the_rest(
     code, out, err = cli("import-llama-stack", source, "--out", out_dir)
     assert code == 1 and not err
     assert f"{source / 'truncated.json'}: not valid JSON" in out
-    assert f"{source / 'deep.json'}: not valid JSON (JSON nested more than 100 levels" in out
+    assert f"{source / 'deep.json'}: JSON nested more than 100 levels deep; llama-stack" in out
     assert "ignored.json" not in out
     assert "1 cassette(s) written" in out
     assert [p.suffix for p in out_dir.rglob("*.yaml")] == [".yaml"]
