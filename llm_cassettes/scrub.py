@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote_plus, unquote_plus, urlsplit, urlunsplit
 
-from . import _sse
+from . import _json, _sse
 from .detector import REDACTED, SECRET_HEADERS, SecretDetector
 
 __all__ = ["REDACTED", "SECRET_HEADERS", "Redaction", "ScrubOptions", "Scrubber"]
@@ -582,6 +582,6 @@ def _multipart_fields(text: str, content_type: str) -> Iterable[tuple[str, str]]
 
 def _parse_json(text: str) -> tuple[Any] | None:
     try:
-        return (json.loads(text),)
+        return (_json.loads(text),)  # bounded: a body nested 500 deep is scrubbed as text
     except ValueError:
         return None

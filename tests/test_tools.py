@@ -596,3 +596,4 @@ def test_only_bound_methods_drop_their_receiver(tmp_path: Path) -> None:
         with pytest.raises(CassetteMiss):
             score("spam", "hi")  # replayed 'ham' before: the first argument is data
         assert Scorer().rate("abc") == 3
+        assert Scorer.make("x") == "x" and Scorer().make("y") == "y"
