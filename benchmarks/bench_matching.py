@@ -349,11 +349,11 @@ def run_variant(variant: str, workdir: Path, n: int, warm_up: bool, profile: str
     import vcr
     import yaml
 
-    import llm_cassettes._canonical
-    import llm_cassettes._miss
-    import llm_cassettes._vcr
-    import llm_cassettes.cassette
-    import llm_cassettes.serializer
+    import llm_cassettes.format._serializer
+    import llm_cassettes.matching._canonical
+    import llm_cassettes.recording._cassette
+    import llm_cassettes.recording._miss
+    import llm_cassettes.recording._vcr
 
     base_url = (workdir / "base_url").read_text()  # its server is stopped: replay is offline
     if warm_up:
@@ -373,7 +373,9 @@ def run_variant(variant: str, workdir: Path, n: int, warm_up: bool, profile: str
 
     def replay() -> str:
         if variant == "a":
-            with llm_cassettes._vcr.use_cassette(workdir / f"llm-{n}.yaml", record_mode="none"):
+            with llm_cassettes.recording._vcr.use_cassette(
+                workdir / f"llm-{n}.yaml", record_mode="none"
+            ):
                 return run_agent(client, n)
         if variant in ("b", "c"):
             match_on = ["method", "scheme", "host", "port", "path", "query"]

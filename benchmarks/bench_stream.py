@@ -110,7 +110,8 @@ def run_variant(variant: str, workdir: Path, repeat: int) -> list[float]:
     for _ in range(repeat):
         start, cpu_start = time.perf_counter(), time.process_time()
         if variant == "typed":
-            from llm_cassettes import serializer, use_cassette
+            from llm_cassettes import use_cassette
+            from llm_cassettes.format import _serializer as serializer
 
             serializer._VALID.clear()  # every test loads a cassette once: no warm cache
             with use_cassette(workdir / "typed.yaml", record_mode="none"):

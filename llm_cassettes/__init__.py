@@ -11,8 +11,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from ._vcr import LLMVCR, use_cassette
-    from .errors import (
+    from ._errors import (
         CassetteDriftWarning,
         CassetteFormatError,
         CassetteLockError,
@@ -20,9 +19,10 @@ if TYPE_CHECKING:
         StaleRecordingWarning,
         UnusedRecordingsError,
     )
-    from .providers import register_endpoint
-    from .serializer import CassetteSerializer
-    from .tools import tool
+    from .format._serializer import CassetteSerializer
+    from .providers._registry import register_endpoint
+    from .recording._vcr import LLMVCR, use_cassette
+    from .recording.tools._tool import tool
 
 __all__ = [
     "LLMVCR",
@@ -41,17 +41,17 @@ __all__ = [
 # Imported on first use: the pytest plugin is loaded before pytest-recording
 # registers vcrpy for assertion rewriting, so importing vcrpy here would warn.
 _WHERE = {
-    "LLMVCR": "._vcr",
-    "use_cassette": "._vcr",
-    "CassetteDriftWarning": ".errors",
-    "CassetteFormatError": ".errors",
-    "CassetteLockError": ".errors",
-    "LLMCassettesError": ".errors",
-    "StaleRecordingWarning": ".errors",
-    "UnusedRecordingsError": ".errors",
-    "register_endpoint": ".providers",
-    "CassetteSerializer": ".serializer",
-    "tool": ".tools",
+    "LLMVCR": ".recording._vcr",
+    "use_cassette": ".recording._vcr",
+    "CassetteDriftWarning": "._errors",
+    "CassetteFormatError": "._errors",
+    "CassetteLockError": "._errors",
+    "LLMCassettesError": "._errors",
+    "StaleRecordingWarning": "._errors",
+    "UnusedRecordingsError": "._errors",
+    "register_endpoint": ".providers._registry",
+    "CassetteSerializer": ".format._serializer",
+    "tool": ".recording.tools._tool",
 }
 
 

@@ -10,7 +10,7 @@ import openai
 import pytest
 
 from llm_cassettes import use_cassette
-from llm_cassettes.cassette import CassetteMiss
+from llm_cassettes.recording._cassette import CassetteMiss
 from tests.fake_openai import FAKE_API_KEY, FakeOpenAI
 from tests.helpers import dump
 

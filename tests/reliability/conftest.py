@@ -9,8 +9,8 @@ import openai
 import pytest
 
 from llm_cassettes import CassetteFormatError
-from llm_cassettes.persister import CassettePersister
-from llm_cassettes.serializer import CassetteSerializer
+from llm_cassettes.format._persister import CassettePersister
+from llm_cassettes.format._serializer import CassetteSerializer
 from tests.fake_openai import FAKE_API_KEY, FakeOpenAI, fake_openai, fake_openai_factory
 
 __all__ = ["fake_openai", "fake_openai_factory"]

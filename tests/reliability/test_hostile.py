@@ -35,11 +35,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from llm_cassettes import CassetteFormatError, tool, use_cassette
-from llm_cassettes import persister as persister_module
-from llm_cassettes._lock import LOCK_DIR, CassetteLockError, lock_path
-from llm_cassettes.cassette import CassetteMiss
 from llm_cassettes.cli import main
-from llm_cassettes.serializer import CassetteSerializer
+from llm_cassettes.format import _persister as persister_module
+from llm_cassettes.format._lock import LOCK_DIR, CassetteLockError, lock_path
+from llm_cassettes.format._serializer import CassetteSerializer
+from llm_cassettes.recording._cassette import CassetteMiss
 from tests.fake_openai import FAKE_API_KEY, FakeOpenAI
 from tests.helpers import read_cassette
 
@@ -203,7 +203,7 @@ def test_what_the_serializer_writes_never_holds_anchors(tmp_path: Path) -> None:
     )
 )
 def test_anchors_are_always_found_and_text_with_ampersands_always_loads(value: Any) -> None:
-    from llm_cassettes import _yaml
+    from llm_cassettes.format import _yaml
 
     # Text full of '&' and '*' is data: it loads as it was written.
     assert _yaml.load(_yaml.dump({"v": value})) == {"v": value}
@@ -570,7 +570,7 @@ def test_binary_bodies_are_untouched_by_the_depth_limit() -> None:
     """The bracket count gate must not turn binary or base64 payloads into text errors."""
     blob = base64.b64encode(os.urandom(4096)).decode()
     text = json.dumps({"data": [{"b64_json": blob}]})
-    from llm_cassettes import _json
+    from llm_cassettes._wire import _bounded_json as _json
 
     assert _json.loads(text) == json.loads(text)
     with pytest.raises(_json.TooDeep):

@@ -1,0 +1,333 @@
+"""``llm-cassettes check``: what must not be merged, one line per problem.
+
+Each cassette is read by the real loader (the same errors and drift warnings
+a test run would give, naming the file and place), then run through the
+recorder's own scrubber in reporting mode: every secret it would have
+redacted is a problem, at the place it is stored. One detector decides for
+both, so ``check`` finds in cassettes written by other tools, or with
+``scrub=False``, exactly what recording would have removed. A file that does
+not even parse is still searched, as text, for credential shapes and secret
+environment values. Everything here is per file and cheap; a tree of a
+thousand cassettes takes a few seconds on one core.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import warnings
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..._errors import CassetteDriftWarning, CassetteFormatError
+from ...format._files import read_text, walked
+from ...format._serializer import CassetteSerializer
+from ...recording._cassette import PROVENANCE_KEY
+from ...scrub._detector import SecretDetector, hide_secrets_in_name
+from ...scrub._scrubber import Redaction, Scrubber, ScrubOptions
+
+__all__ = ["Problem", "check_file", "check_text", "default_paths", "orphans"]
+
+#: Where pytest reads its ini options from, in pytest's order of precedence.
+_INI_FILES = ("pytest.ini", ".pytest.ini", "pyproject.toml", "tox.ini", "setup.cfg")
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One finding; ``where`` is ``LINE:COLUMN`` or a place like ``interactions[2].request``.
+
+    ``secret`` is the offending value of a credential finding, for programs that
+    act on it; it is never printed.
+    """
+
+    path: str
+    where: str
+    message: str
+    warning: bool = False
+    secret: str = field(default="", repr=False, compare=False)
+
+    def __str__(self) -> str:
+        kind = "warning: " if self.warning else ""
+        place = f"{self.path}:{self.where}" if self.where else self.path
+        return f"{place}: {kind}{self.message}"
+
+
+class UsageError(Exception):
+    """Bad paths or configuration: exit code 2, not a finding."""
+
+
+# ------------------------------------------------------------------------------- files --
+
+
+def default_paths(start: Path) -> list[Path]:
+    """The configured cassette tree: ``llm_cassettes_dir`` from the nearest pytest config.
+
+    Without that option, every ``cassettes`` directory under the config's
+    directory (pytest-recording's ``<test dir>/cassettes/`` layout). Paths are
+    relative to ``start`` when they can be, so reports read like the user's own.
+    """
+    return [Path(os.path.relpath(path, start)) for path in _configured(start)]
+
+
+def _configured(start: Path) -> list[Path]:
+    for directory in [start, *start.parents]:
+        for name in _INI_FILES:
+            config = directory / name
+            if not config.is_file():
+                continue
+            found, tree = _ini_tree(config)
+            if not found:
+                continue
+            if tree:
+                path = directory / tree
+                if not path.is_dir():
+                    raise UsageError(f"{config}: llm_cassettes_dir = {tree!r}: no such directory")
+                return [path]
+            return _cassette_dirs(directory)
+    return _cassette_dirs(start)
+
+
+def _ini_tree(config: Path) -> tuple[bool, str]:
+    """(is this pytest's config file, its ``llm_cassettes_dir``)."""
+    if config.suffix == ".toml":
+        if sys.version_info >= (3, 11):
+            import tomllib
+        else:  # pragma: no cover - Python 3.10
+            import tomli as tomllib
+
+        try:
+            data = tomllib.loads(config.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise UsageError(f"{config}: cannot be read ({exc})") from exc
+        options = data.get("tool", {}).get("pytest", {}).get("ini_options")
+        if not isinstance(options, dict):
+            return False, ""
+        return True, str(options.get("llm_cassettes_dir", "")).strip()
+    import configparser
+
+    parser = configparser.ConfigParser(interpolation=None)
+    try:
+        parser.read(config, encoding="utf-8")
+    except configparser.Error as exc:
+        raise UsageError(f"{config}: cannot be read ({exc})") from exc
+    section = "tool:pytest" if config.name == "setup.cfg" else "pytest"
+    if not parser.has_section(section):
+        return config.name in ("pytest.ini", ".pytest.ini"), ""
+    return True, parser.get(section, "llm_cassettes_dir", fallback="").strip()
+
+
+def _cassette_dirs(root: Path) -> list[Path]:
+    found = []
+    for directory, dirs, _ in os.walk(root):
+        dirs[:] = [d for d in dirs if walked(Path(directory, d))]
+        if Path(directory).name == "cassettes":
+            found.append(Path(directory))
+            dirs[:] = []
+    if not found:
+        raise UsageError(f"no cassettes found under {root} (set llm_cassettes_dir, or pass PATH)")
+    return found
+
+
+# ------------------------------------------------------------------------------ checks --
+
+
+def check_file(
+    path: Path, *, max_age: int | None = None, today: datetime.date | None = None
+) -> list[Problem]:
+    name = os.fspath(path)
+    try:
+        text = read_text(path)
+    except CassetteFormatError as exc:
+        return [Problem(name, "", str(exc).removeprefix(f"{name}: "))]
+    return check_text(name, text, max_age=max_age, today=today)
+
+
+def check_text(
+    name: str, text: str, *, max_age: int | None = None, today: datetime.date | None = None
+) -> list[Problem]:
+    """Every problem in one cassette's text (``name`` is how it is reported)."""
+    problems: list[Problem] = []
+    data = None
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", CassetteDriftWarning)
+        try:
+            data = CassetteSerializer().deserialize(text, source=name)
+        except CassetteFormatError as exc:
+            problems.append(_from_message(name, str(exc)))
+    for warning in caught:
+        if issubclass(warning.category, CassetteDriftWarning):
+            problem = _from_message(name, str(warning.message))
+            problems.append(Problem(name, problem.where, f"SDK drift: {problem.message}"))
+    if data is not None:
+        problems.extend(_secret_problems(name, data))
+        if max_age is not None:
+            problems.extend(_age_problems(name, data.get("metadata"), max_age, today))
+    else:
+        problems.extend(_text_problems(name, text))
+    problems.extend(_name_problems(name))
+    return problems
+
+
+def _from_message(name: str, message: str) -> Problem:
+    """A loader message (``FILE (line L, column C): ...`` / ``FILE: place: ...``) as a Problem."""
+    rest = message[len(name) :] if message.startswith(name) else f": {message}"
+    match = re.match(r" \(line (\d+), column (\d+)\): ", rest)
+    if match:
+        return Problem(name, f"{match[1]}:{match[2]}", rest[match.end() :])
+    rest = rest.removeprefix(": ")
+    match = re.match(r"(interactions\[\d+\][^\s:]*): ", rest)
+    if match:
+        return Problem(name, match[1], rest[match.end() :])
+    return Problem(name, "", rest)
+
+
+def _secret_problems(name: str, data: Mapping[str, Any]) -> Iterator[Problem]:
+    """What the recorder's scrubber would redact in this cassette, one problem per place."""
+    found: list[Redaction] = []
+    scrubber = Scrubber(ScrubOptions(drop_volatile_headers=False), report=found.append)
+    serializer = CassetteSerializer(scrubber, validate=False)
+    interactions = data["interactions"]
+    for item in interactions:  # the whole cassette first, as when it is saved
+        scrubber.learn_interaction(item["request"], item["response"])
+    for index, item in enumerate(interactions):
+        try:
+            serializer.encode_interaction(
+                item["request"], item["response"], where=f"interactions[{index}]."
+            )
+        except (TypeError, ValueError, LookupError, AttributeError):  # pragma: no cover
+            continue  # a shape the loader accepted but nothing can store: reported elsewhere
+    if data.get("metadata"):
+        scrubber.value(data["metadata"], "metadata")
+    seen: set[tuple[str, str]] = set()
+    for redaction in found:
+        if (redaction.where, redaction.secret) not in seen:
+            seen.add((redaction.where, redaction.secret))
+            yield Problem(name, redaction.where, _describe(redaction), secret=redaction.secret)
+
+
+def _describe(redaction: Redaction) -> str:
+    kind, shown = redaction.kind, _mask(redaction.secret)
+    if kind == "secret header":
+        return (
+            f"secret header not redacted ({shown}); re-record, or replace the value with <REDACTED>"
+        )
+    if kind.startswith("secret ") or kind == "password in a URL":
+        return f"{kind} not redacted ({shown})"
+    if kind.startswith("value of the environment variable"):
+        return f"contains the {kind}"
+    if kind.startswith("repeats"):
+        return f"{kind} ({shown})"
+    return f"looks like a credential ({kind}: {shown})"
+
+
+def _text_problems(name: str, text: str) -> Iterator[Problem]:
+    """Credential shapes and secret environment values in a file that could not be read."""
+    detector = SecretDetector()
+    lines = text.splitlines()
+    for number, line in enumerate(lines, 1):
+        for finding in detector.find(line):
+            secret = line[finding.start : finding.end]
+            kind = finding.kind
+            message = (
+                f"contains the {kind}"
+                if kind.startswith("value of")
+                else f"looks like a credential ({kind}: {_mask(secret)})"
+            )
+            yield Problem(name, f"{number}:{finding.start + 1}", message, secret=secret)
+
+
+def _name_problems(name: str) -> Iterator[Problem]:
+    """A credential in the file's own name (a test ID that carried one)."""
+    detector = SecretDetector()
+    for finding in detector.find(name):
+        secret = name[finding.start : finding.end]
+        yield Problem(
+            hide_secrets_in_name(name, detector),
+            "",
+            f"the file name contains a credential ({finding.kind}: {_mask(secret)}); rename it",
+            secret=secret,
+        )
+
+
+def _mask(secret: str) -> str:
+    """Enough of a secret to find it, not enough to use it (reports end up in CI logs)."""
+    shown = secret[:8] if len(secret) > 16 else secret[:3]
+    return f"{shown}…, {len(secret)} characters"
+
+
+def _age_problems(
+    name: str, metadata: Any, max_age: int, today: datetime.date | None
+) -> Iterator[Problem]:
+    info = metadata.get(PROVENANCE_KEY) if isinstance(metadata, Mapping) else None
+    recorded = info.get("recorded") if isinstance(info, Mapping) else None
+    if not recorded:
+        yield Problem(name, "", "no recording date (recorded without llm-cassettes)", True)
+        return
+    try:
+        day = datetime.date.fromisoformat(str(recorded))
+    except ValueError:
+        yield Problem(name, "metadata", f"unreadable recording date {recorded!r}", True)
+        return
+    age = ((today or datetime.date.today()) - day).days
+    if age > max_age:
+        yield Problem(
+            name,
+            "",
+            f"stale: recorded {day.isoformat()}, {age} days ago (--max-age {max_age}); re-record it",
+            True,
+        )
+
+
+# ----------------------------------------------------------------------------- orphans --
+
+
+def orphans(cassettes: Iterable[Path], cwd: Path, pytest_args: Iterable[str] = ()) -> list[Problem]:
+    """Cassettes that no test pytest collects here would ever read.
+
+    Runs ``pytest --collect-only`` with :mod:`llm_cassettes._review_collect`,
+    so test IDs come from pytest itself. A failing collection is one problem:
+    orphans cannot be told apart from tests that failed to import.
+    """
+    from ._collect import OUTPUT_ENV
+
+    with tempfile.TemporaryDirectory(prefix="llm-cassettes-") as scratch:
+        output = Path(scratch, "expected.json")
+        command = [
+            sys.executable,
+            "-m",
+            "pytest",
+            "--collect-only",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "-p",
+            "llm_cassettes.cli.review._collect",
+            *pytest_args,
+        ]
+        env = {**os.environ, OUTPUT_ENV: os.fspath(output)}
+        result = subprocess.run(
+            command, check=False, cwd=cwd, env=env, capture_output=True, text=True
+        )
+        if result.returncode not in (0, 5) or not output.is_file():
+            tail = "\n".join((result.stdout + result.stderr).strip().splitlines()[-15:])
+            return [
+                Problem(
+                    os.fspath(cwd),
+                    "",
+                    f"pytest collection failed (exit {result.returncode}), so orphans cannot be "
+                    f"told apart; fix collection first:\n{tail}",
+                )
+            ]
+        expected = {Path(p) for p in json.loads(output.read_text(encoding="utf-8"))}
+    return [
+        Problem(os.fspath(path), "", "orphan: no collected test uses this cassette")
+        for path in cassettes
+        if Path(os.path.abspath(path)) not in expected
+    ]

@@ -1,0 +1,446 @@
+"""``llm-cassettes diff``: what a re-recording changed in meaning, interaction by interaction.
+
+A re-recorded cassette differs from the old one on almost every line (fresh
+ids, timestamps, new chunk boundaries), so a text diff hides the one answer
+that changed. Here both sides are read as transcripts (streams assembled),
+interactions are paired by their canonical request (the same normalisation
+matching uses, so ids and key order do not count), and only prompts,
+request parameters, answers, tool calls, status and errors are compared.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import os
+import subprocess
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from ..._errors import CassetteFormatError
+from ..._wire import _bounded_json as _json
+from ...format._files import CASSETTE_SUFFIXES, looks_like_cassette, read_text
+from ...matching._canonical import MISSING, Canonical, canonicalize
+from ...matching._canonical import diff as canonical_diff
+from ._render import Style, code, fence, shorten
+from ._transcript import Exchange, Message, Transcript, load_transcript
+
+__all__ = ["Change", "ChangedFile", "FileDiff", "diff_files", "diff_transcripts", "git_changed"]
+
+# Request paths already shown as the prompt diff.
+_PROMPT_PATHS = ("messages", "input", "instructions", "prompt")
+
+
+@dataclass
+class Change:
+    """One interaction added, removed or changed; ``details`` are (what, diff lines)."""
+
+    kind: str  # "added" | "removed" | "changed"
+    old: Exchange | None
+    new: Exchange | None
+    details: list[tuple[str, list[str]]] = field(default_factory=list)
+
+
+@dataclass
+class FileDiff:
+    path: str
+    changes: list[Change]
+    status: str = "modified"  # "added" | "deleted" | "modified"
+
+
+# ------------------------------------------------------------------------------- model --
+
+
+def _canonical(exchange: Exchange) -> Canonical:
+    body = exchange.request_body
+    if isinstance(body, (dict, list)):
+        body = json.dumps(body)
+    return canonicalize(body if isinstance(body, str) else None, "application/json")
+
+
+def _key(exchange: Exchange) -> tuple[str, str, str]:
+    return (exchange.method.upper(), exchange.endpoint, _canonical(exchange).key)
+
+
+def _signature(exchange: Exchange) -> tuple[str, str]:
+    return (exchange.method.upper(), exchange.endpoint)
+
+
+def _arguments(text: str) -> str:
+    """Tool-call arguments compared as JSON values: key order and spacing do not count."""
+    try:
+        return json.dumps(_json.loads(text), sort_keys=True, ensure_ascii=False)
+    except (ValueError, TypeError):
+        return text
+
+
+def _message_lines(message: Message, with_calls: bool = True) -> list[str]:
+    role = message.role
+    if role == "tool" and message.name:
+        role = f"tool ({message.name})"  # by name: call ids change on every recording
+    lines = []
+    if message.content:
+        first, *rest = message.content.split("\n")
+        lines.append(f"{role}: {first}")
+        lines.extend(f"    {line}" for line in rest)
+    if with_calls:
+        lines.extend(
+            f"{message.role} calls {call.name}({_arguments(call.arguments)})"
+            for call in message.tool_calls
+        )
+    return lines
+
+
+def _lines(messages: list[Message], with_calls: bool = True) -> list[str]:
+    return [line for message in messages for line in _message_lines(message, with_calls)]
+
+
+def _calls(messages: list[Message]) -> list[str]:
+    return [
+        f"{call.name}({_arguments(call.arguments)})"
+        for message in messages
+        for call in message.tool_calls
+    ]
+
+
+def _other(exchange: Exchange) -> list[str]:
+    if exchange.other is None:
+        return []
+    if isinstance(exchange.other, str):
+        return exchange.other.split("\n")
+    return json.dumps(exchange.other, sort_keys=True, indent=1, default=str).split("\n")
+
+
+def _line_diff(old: list[str], new: list[str]) -> list[str]:
+    lines = list(difflib.unified_diff(old, new, lineterm="", n=1))
+    out = [f"{line[:1]} {line[1:]}" for line in lines[2:] if not line.startswith("@@")]
+    for i in range(len(out) - 1):
+        if (
+            out[i][:1] == "-"
+            and out[i + 1][:1] == "+"
+            and (i + 2 == len(out) or out[i + 2][:1] != "+")
+        ):
+            out[i], out[i + 1] = _focus(out[i], out[i + 1])
+    return out
+
+
+_CONTEXT = 60
+
+
+def _focus(old: str, new: str) -> tuple[str, str]:
+    """A long line changed in one place, cut to that place: the change is what matters."""
+    if len(old) <= 2 * _CONTEXT + 40 and len(new) <= 2 * _CONTEXT + 40:
+        return old, new
+    label = old.find(": ") + 2  # keep "- assistant: " whole
+    base = label if label > 1 and old[2:label] == new[2:label] else 2
+    start = len(os.path.commonprefix([old[base:], new[base:]])) + base
+    end = len(os.path.commonprefix([old[start:][::-1], new[start:][::-1]]))
+    cut = max(base, start - _CONTEXT)
+
+    def window(line: str) -> str:
+        stop = max(len(line) - end + _CONTEXT, start + _CONTEXT)
+        head = "…" if cut > base else ""
+        tail = "…" if stop < len(line) else ""
+        return f"{line[:base]}{head}{line[cut:stop]}{tail}"
+
+    return window(old), window(new)
+
+
+def _show(value: Any) -> str:
+    if value is MISSING:
+        return "(absent)"
+    return json.dumps(value, ensure_ascii=False, default=str)
+
+
+def compare(old: Exchange, new: Exchange) -> list[tuple[str, list[str]]]:
+    """What changed between two recordings of one interaction, in meaning only."""
+    details: list[tuple[str, list[str]]] = []
+    prompt = _line_diff(_lines(old.messages), _lines(new.messages))
+    if prompt:
+        details.append(("prompt changed", prompt))
+    request = [
+        f"{d.path}: {_show(d.recorded)} → {_show(d.live)}"
+        for d in canonical_diff(_canonical(old), _canonical(new))
+        if not d.path.startswith(_PROMPT_PATHS) or d.path == "<body>"
+    ]
+    if request:
+        details.append(("request changed", request))
+    if old.status != new.status:
+        details.append(("status changed", [f"{old.status} → {new.status}"]))
+    if (old.error or "") != (new.error or ""):
+        details.append(("error changed", _line_diff([old.error or ""], [new.error or ""])))
+    answer = _line_diff(_lines(old.answer, False), _lines(new.answer, False))
+    if answer:
+        details.append(("answer changed", answer))
+    calls = _line_diff(_calls(old.answer), _calls(new.answer))
+    if calls:
+        details.append(("tool calls changed", calls))
+    other = _line_diff(_other(old), _other(new))
+    if other:
+        details.append(("result changed", other))
+    return details
+
+
+def diff_transcripts(old: Transcript, new: Transcript) -> list[Change]:
+    """Changes from ``old`` to ``new``, in the new cassette's order.
+
+    Interactions with the same canonical request are paired first; the rest
+    are paired by endpoint in order (a changed prompt), and what is left over
+    was added or removed.
+    """
+    a, b = old.exchanges, new.exchanges
+    changes: list[Change] = []
+    exact = difflib.SequenceMatcher(None, [_key(e) for e in a], [_key(e) for e in b], False)
+    for tag, i1, i2, j1, j2 in exact.get_opcodes():
+        if tag == "equal":
+            for x, y in zip(a[i1:i2], b[j1:j2], strict=True):
+                details = compare(x, y)
+                if details:
+                    changes.append(Change("changed", x, y, details))
+            continue
+        changes.extend(_loose(a[i1:i2], b[j1:j2]))
+    return changes
+
+
+def _loose(a: list[Exchange], b: list[Exchange]) -> Iterator[Change]:
+    matcher = difflib.SequenceMatcher(None, [_signature(e) for e in a], [_signature(e) for e in b])
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        olds, news = a[i1:i2], b[j1:j2]
+        if tag in ("equal", "replace"):
+            pairs = min(len(olds), len(news)) if tag == "replace" else len(olds)
+            for x, y in zip(olds[:pairs], news[:pairs], strict=True):
+                if _signature(x) == _signature(y):
+                    yield Change("changed", x, y, compare(x, y))
+                else:
+                    yield Change("removed", x, None)
+                    yield Change("added", None, y)
+            olds, news = olds[pairs:], news[pairs:]
+        yield from (Change("removed", x, None) for x in olds)
+        yield from (Change("added", None, y) for y in news)
+
+
+# ------------------------------------------------------------------------------- input --
+
+
+def _transcript(path: str, text: str | None) -> Transcript:
+    if text is None:
+        return Transcript(path, [])
+    return load_transcript(path, text)
+
+
+def diff_files(
+    path: str,
+    old_text: str | None,
+    new_text: str | None,
+    sources: tuple[str, str] | None = None,
+) -> FileDiff:
+    """The diff of one cassette; ``None`` text is a side where the file does not exist.
+
+    ``sources`` name the two sides in loading errors (default: ``path`` at each side).
+    """
+    old_source, new_source = sources or (path, path)
+    status = "added" if old_text is None else "deleted" if new_text is None else "modified"
+    transcripts, errors = [], []
+    for source, text in ((old_source, old_text), (new_source, new_text)):
+        try:
+            transcripts.append(_transcript(source, text))
+        except CassetteFormatError as exc:
+            errors.append(str(exc))
+    if errors:  # both sides named, one line each
+        raise CassetteFormatError("\n".join(errors))
+    return FileDiff(path, diff_transcripts(*transcripts), status)
+
+
+class GitError(Exception):
+    """git failed (not a repository, unknown revision): exit code 2."""
+
+
+def _git(*args: str, cwd: Path) -> str:
+    try:
+        result = subprocess.run(
+            ["git", *args], check=False, cwd=cwd, capture_output=True, text=True
+        )
+    except FileNotFoundError as exc:
+        raise GitError("git is not installed") from exc
+    if result.returncode != 0:
+        raise GitError(f"git {' '.join(args)}: {result.stderr.strip()}")
+    return result.stdout
+
+
+@dataclass
+class ChangedFile:
+    """A cassette changed since a revision: its text there and now (None: no file), or
+    ``error`` (``FILE: why``) when a side cannot be read."""
+
+    path: str
+    old: str | None
+    new: str | None
+    error: str | None = None
+
+
+def _decode(data: bytes, where: str) -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise CassetteFormatError(
+            f"{where}: not UTF-8 text ({exc.reason} at byte {exc.start})"
+        ) from exc
+
+
+def git_changed(rev: str, paths: list[str], cwd: Path) -> Iterator[ChangedFile]:
+    """Every cassette changed since ``rev``, with its text at ``rev`` and now.
+
+    Includes cassettes not yet added to git (a fresh recording), and skips YAML
+    files that are not cassettes (CI configs and the like) and hidden directories,
+    as every command's file walker does.
+    """
+    top = Path(_git("rev-parse", "--show-toplevel", cwd=cwd).strip())
+    _git("rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}", cwd=cwd)
+    specs = paths or ["*.yaml", "*.yml"]
+    names = _git("diff", "--name-only", "--no-renames", rev, "--", *specs, cwd=cwd).splitlines()
+    names += _git(
+        "ls-files", "--others", "--exclude-standard", "--full-name", "--", *specs, cwd=cwd
+    ).splitlines()
+    for name in sorted(set(names)):
+        parts = PurePosixPath(name).parts
+        if not name.endswith(CASSETTE_SUFFIXES) or any(p.startswith(".") for p in parts):
+            continue
+        current = top / name
+        display = os.path.relpath(current, cwd)
+        shown = subprocess.run(
+            ["git", "show", f"{rev}:{name}"], check=False, cwd=top, capture_output=True
+        )
+        try:
+            old = _decode(shown.stdout, f"{display} at {rev}") if shown.returncode == 0 else None
+            new = read_text(current) if current.is_file() else None
+        except CassetteFormatError as exc:
+            yield ChangedFile(display, None, None, str(exc))
+            continue
+        if not any(text is not None and looks_like_cassette(text) for text in (old, new)):
+            continue
+        yield ChangedFile(display, old, new)
+
+
+# ------------------------------------------------------------------------------ output --
+
+
+def _label(change: Change) -> tuple[str, str]:
+    old, new = change.old, change.new
+    if old is not None and new is not None:
+        place = f"interactions[{new.index}]"
+        if old.index != new.index:
+            place = f"interactions[{old.index}] → [{new.index}]"
+    else:
+        exchange = new or old
+        assert exchange is not None
+        place = f"interactions[{exchange.index}]"
+    exchange = new or old
+    assert exchange is not None
+    head = f"{exchange.method} {exchange.endpoint}"
+    if exchange.kind == "tool":
+        head = f"tool {exchange.endpoint.removeprefix('tool://')}"
+    return place, head
+
+
+def _summary_lines(exchange: Exchange) -> list[str]:
+    """A short account of a whole added or removed interaction."""
+    asked = [m for m in exchange.messages if m.role in ("user", "tool", "input", "prompt")]
+    lines = _lines(asked[-1:]) if asked else _lines(exchange.messages[-1:])
+    answer = _lines(exchange.answer) or ([f"error: {exchange.error}"] if exchange.error else [])
+    return lines + [f"→ {line}" for line in answer or _other(exchange)[:1]]
+
+
+def _what(change: Change) -> str:
+    if change.kind != "changed":
+        return change.kind
+    return ", ".join(label for label, _ in change.details)
+
+
+def render_text(diffs: list[FileDiff], style: Style, limit: int | None) -> str:
+    out: list[str] = []
+    for file in diffs:
+        status = (
+            ""
+            if file.status == "modified"
+            else f" ({'new file' if file.status == 'added' else 'deleted'})"
+        )
+        out.append(style(file.path, "bold") + status)
+        if not file.changes:
+            out.append(
+                "  " + style("no semantic changes (ids, timestamps or chunking only)", "dim")
+            )
+        for change in file.changes:
+            place, head = _label(change)
+            colour = {"added": "green", "removed": "red"}.get(change.kind, "yellow")
+            out.append(f"  {style(place, 'bold')} {head}: {style(_what(change), colour)}")
+            if change.kind == "changed":
+                for label, lines in change.details:
+                    if len(change.details) > 1:
+                        out.append(f"    {style(label, 'dim')}")
+                    out.extend(_diff_text(lines, style, limit))
+            else:
+                sign = "+" if change.kind == "added" else "-"
+                exchange = change.new or change.old
+                assert exchange is not None
+                for line in _summary_lines(exchange):
+                    out.append("    " + style(f"{sign} {shorten(line, limit)}", colour))
+        out.append("")
+    out.append(summary(diffs))
+    return "\n".join(out) + "\n"
+
+
+def _diff_text(lines: list[str], style: Style, limit: int | None) -> list[str]:
+    out = []
+    for line in lines:
+        colour = {"+": "green", "-": "red"}.get(line[:1])
+        text = shorten(line, limit)
+        out.append("    " + (style(text, colour) if colour else text))
+    return out
+
+
+def render_markdown(diffs: list[FileDiff], limit: int | None) -> str:
+    out = [f"**{summary(diffs)}**", ""]
+    for file in diffs:
+        status = (
+            ""
+            if file.status == "modified"
+            else f" ({'new file' if file.status == 'added' else 'deleted'})"
+        )
+        out += [f"### {code(file.path)}{status}", ""]
+        if not file.changes:
+            out += ["_No semantic changes (ids, timestamps or chunking only)._", ""]
+        for change in file.changes:
+            place, head = _label(change)
+            out += [f"#### {place} · {code(head)} · {_what(change)}", ""]
+            if change.kind == "changed":
+                for label, lines in change.details:
+                    out += [
+                        f"_{label}_",
+                        "",
+                        fence("\n".join(shorten(x, limit) for x in lines), "diff"),
+                        "",
+                    ]
+            else:
+                sign = "+" if change.kind == "added" else "-"
+                exchange = change.new or change.old
+                assert exchange is not None
+                lines = [f"{sign} {shorten(x, limit)}" for x in _summary_lines(exchange)]
+                out += [fence("\n".join(lines), "diff"), ""]
+    return "\n".join(out).rstrip() + "\n"
+
+
+def summary(diffs: list[FileDiff]) -> str:
+    counts = {"changed": 0, "added": 0, "removed": 0}
+    for file in diffs:
+        for change in file.changes:
+            counts[change.kind] += 1
+    files = sum(1 for file in diffs if file.changes)
+    if not files:
+        return f"no semantic changes in {len(diffs)} cassette{'s' if len(diffs) != 1 else ''}"
+    return (
+        f"{files} cassette{'s' if files != 1 else ''} changed: "
+        f"{counts['changed']} interaction{'s' if counts['changed'] != 1 else ''} changed, "
+        f"{counts['added']} added, {counts['removed']} removed"
+    )

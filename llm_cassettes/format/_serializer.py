@@ -1,0 +1,597 @@
+"""The cassette format: vcrpy's serializer interface, storing LLM traffic typed.
+
+vcrpy hands a serializer its cassette dict with raw bodies; this module turns
+each body into what a reviewer wants to read and back into the bytes a client
+expects:
+
+* a server-sent-event stream becomes ``body: {sse: [...]}``, one entry per event;
+* a JSON body becomes ``body: {json: ...}``;
+* a JSON payload the SDK parses into a model is wrapped as
+  ``{__type__: openai.types..., __data__: {...}}`` (the payload itself, unchanged);
+* anything else stays vcrpy's ``body: {string: ...}`` (bytes as ``!!binary``).
+
+Plain vcrpy cassettes are valid input: a body without those keys passes through.
+"""
+
+from __future__ import annotations
+
+import functools
+import gzip
+import json
+import warnings
+import zlib
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import urlsplit
+
+from .._errors import CassetteDriftWarning, CassetteFormatError
+from .._wire import _bounded_json as _json
+from .._wire import _sse
+from ..providers._registry import (
+    UNVALIDATED_TYPES,
+    Endpoint,
+    NotInstalledError,
+    TypeNotAllowedError,
+    concrete_type,
+    find_endpoint,
+    resolve_type,
+)
+from ..recording.tools._tool import METHOD as TOOL_METHOD
+from ..recording.tools._tool import check_outcome
+from ..scrub._scrubber import Scrubber
+from . import _yaml
+
+__all__ = ["FORMAT_VERSION", "CassetteSerializer", "WrappedSerializer"]
+
+FORMAT_VERSION = 1
+TYPE_KEY = "__type__"
+DATA_KEY = "__data__"
+#: Beside ``string``: why a body that looks like JSON is stored as text.
+UNTYPED_KEY = "untyped"
+
+_JSON_SEPARATORS = (",", ":")
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, separators=_JSON_SEPARATORS, ensure_ascii=False)
+
+
+def _header(headers: Mapping[str, Any], name: str) -> str:
+    for key, value in headers.items():
+        if key.lower() == name:
+            if isinstance(value, list):
+                return value[0] if value else ""
+            return str(value)
+    return ""
+
+
+def _at(where: str | None, suffix: str) -> str | None:
+    """A reported place, or None when nobody listens (so recording builds no strings)."""
+    return None if where is None else where + suffix
+
+
+def _drop_header(headers: dict[str, Any], *names: str) -> None:
+    for key in [k for k in headers if k.lower() in names]:
+        del headers[key]
+
+
+def _is_json_type(content_type: str) -> bool:
+    media = content_type.split(";", 1)[0].strip().lower()
+    return media == "application/json" or media.endswith("+json")
+
+
+class _Untyped(str):
+    """Why a JSON-looking body stays a string: stored beside it as ``untyped``."""
+
+
+def _maybe_json(text: str) -> tuple[bool, Any]:
+    """Parse text that looks like a JSON document (object or array).
+
+    ``(True, value)``; ``(False, None)`` for text that is not JSON; ``(False,
+    _Untyped(reason))`` for JSON the typed form cannot hold, kept as a string.
+    """
+    stripped = text.lstrip()
+    if not stripped or stripped[0] not in "{[":
+        return False, None
+    try:
+        value = _json.loads(text)
+    except _json.TooDeep as exc:
+        return False, _Untyped(str(exc))
+    except ValueError:
+        return False, None
+    if "\\u" in text and _has_lone_surrogate(value):
+        # "\ud800" parses, but cannot be written as UTF-8 YAML: keep raw
+        return False, _Untyped("JSON with a lone surrogate escape, which UTF-8 text cannot hold")
+    return True, value
+
+
+def _has_lone_surrogate(value: Any) -> bool:
+    try:
+        _dumps(value).encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def _as_text(body: Any) -> str | None:
+    if isinstance(body, str):
+        return body
+    if isinstance(body, bytes):
+        try:
+            return body.decode("utf-8")
+        except UnicodeDecodeError:
+            return None
+    return None
+
+
+def _decompress(headers: dict[str, Any], body: Any) -> Any:
+    """Store compressed bodies decoded: a reviewer cannot read gzip."""
+    encoding = _header(headers, "content-encoding").lower()
+    if encoding not in ("gzip", "deflate") or not isinstance(body, bytes):
+        return body
+    try:
+        if encoding == "gzip":
+            decoded = gzip.decompress(body)
+        else:
+            try:
+                decoded = zlib.decompress(body)
+            except zlib.error:
+                decoded = zlib.decompress(body, -zlib.MAX_WBITS)
+    except (OSError, EOFError, zlib.error):
+        return body  # not what the header claims: keep it byte-exact
+    _drop_header(headers, "content-encoding", "content-length")
+    return decoded
+
+
+class CassetteSerializer:
+    """A vcrpy serializer (``serialize(dict) -> str``, ``deserialize(str) -> dict``).
+
+    ``typed=False`` keeps vcrpy's raw body strings (still scrubbed). ``source``
+    names the file being read in errors and warnings; the persister sets it.
+    """
+
+    def __init__(
+        self,
+        scrubber: Scrubber | None = None,
+        *,
+        typed: bool = True,
+        validate: bool = True,
+    ) -> None:
+        self.scrubber = scrubber or Scrubber()
+        self.typed = typed
+        self.validate = validate
+
+    # ------------------------------------------------------------------ saving --
+    def serialize(self, cassette_dict: Mapping[str, Any]) -> str:
+        return _yaml.dump(self.stored(cassette_dict))
+
+    def stored(self, cassette_dict: Mapping[str, Any]) -> dict[str, Any]:
+        """The cassette as it is written (scrubbed, typed), before any file format."""
+        data: dict[str, Any] = {"version": FORMAT_VERSION}
+        items = cassette_dict.get("interactions", [])
+        # Learn every secret of the cassette first, so an echo is redacted wherever it is,
+        # even in an interaction written before the one that revealed it.
+        for item in items:
+            self.scrubber.learn_interaction(item["request"], item["response"])
+        data["interactions"] = [self._encode(item["request"], item["response"]) for item in items]
+        if cassette_dict.get("metadata"):
+            # Last, so that appending interactions stays a pure addition in a diff.
+            data["metadata"] = self.scrubber.value(cassette_dict["metadata"])
+        return data
+
+    def encode_interaction(
+        self, request: Mapping[str, Any], response: Mapping[str, Any], *, where: str | None = None
+    ) -> dict[str, Any]:
+        """One interaction in stored form (scrubbed, typed); accepts stored form too.
+
+        ``where`` (e.g. ``"interactions[3]."``) prefixes the places the scrubber reports.
+        """
+        self.scrubber.learn_interaction(request, response)
+        return self._encode(request, response, where)
+
+    def _encode(
+        self, request: Mapping[str, Any], response: Mapping[str, Any], where: str | None = None
+    ) -> dict[str, Any]:
+        scrub = self.scrubber
+        method = str(request.get("method", "GET"))
+        uri = scrub.url(str(request.get("uri", "")), _at(where, "request.uri"))
+        request_headers = dict(request.get("headers") or {})
+        request_body = self._encode_request_body(
+            request.get("body"), request_headers, _at(where, "request.body")
+        )
+        stored_request = {
+            "method": method,
+            "uri": uri,
+            "headers": scrub.headers(request_headers, _at(where, "request.headers")),
+            "body": request_body,
+        }
+        if not isinstance(response, Mapping) or "status" not in response:
+            # Not an HTTP response (a tool result, a plugin's own record): scrub only, and
+            # leave out the empty headers vcrpy's hooks need (decoding puts them back).
+            if isinstance(response, Mapping) and response.get("headers") == {}:
+                response = {k: v for k, v in response.items() if k != "headers"}
+            return {
+                "request": stored_request,
+                "response": scrub.value(response, _at(where, "response")),
+            }
+        response_headers = dict(response.get("headers") or {})
+        endpoint = find_endpoint(method, urlsplit(uri).path)
+        status = response.get("status") or {}
+        ok = isinstance(status, Mapping) and 200 <= int(status.get("code", 200)) < 300
+        body = response.get("body")
+        stored_body = self._encode_response_body(
+            body, response_headers, endpoint if ok else None, _at(where, "response.body")
+        )
+        stored_response = {
+            "status": dict(status) if isinstance(status, Mapping) else status,
+            "headers": scrub.headers(response_headers, _at(where, "response.headers")),
+            "body": stored_body,
+        }
+        for key, value in response.items():  # keep what other tools add, in order
+            if key not in stored_response:
+                stored_response[key] = scrub.value(value, _at(where, f"response.{key}"))
+        return {"request": stored_request, "response": stored_response}
+
+    def _encode_request_body(self, body: Any, headers: dict[str, Any], where: str | None) -> Any:
+        if isinstance(body, Mapping):  # already stored form (re-saving a loaded cassette)
+            if "json" in body:
+                return {**body, "json": self.scrubber.value(body["json"], _at(where, ".json"))}
+            return self.scrubber.value(dict(body), where)
+        if body is None or body == "" or body == b"":
+            return body
+        content_type = _header(headers, "content-type")
+        text = _as_text(body)
+        if text is None:
+            return self.scrubber.raw(body, where, content_type)
+        if self.typed and (_is_json_type(content_type) or not content_type):
+            is_json, value = _maybe_json(text)
+            if is_json:
+                _drop_header(headers, "content-length")
+                return {"json": self.scrubber.value(value, _at(where, ".json"))}
+        return self.scrubber.body_text(text, content_type, where)
+
+    def _encode_response_body(
+        self, body: Any, headers: dict[str, Any], endpoint: Endpoint | None, where: str | None
+    ) -> Any:
+        if not isinstance(body, Mapping):
+            return self.scrubber.value(body, where)
+        if "string" not in body:  # already stored form (sse / json)
+            if isinstance(body.get("sse"), Mapping):
+                return {**body, "sse": self._scrub_stored_events(body["sse"], _at(where, ".sse"))}
+            if "json" in body:
+                return {**body, "json": self.scrubber.value(body["json"], _at(where, ".json"))}
+            return self.scrubber.value(dict(body), where)
+        raw = _decompress(headers, body["string"])
+        content_type = _header(headers, "content-type")
+        text = _as_text(raw)
+        if text is None:
+            return {"string": self.scrubber.raw(raw, _at(where, ".string"), content_type)}
+        if self.typed and text:
+            lowered = content_type.lower()
+            if lowered.startswith("text/event-stream"):
+                events = self._encode_events(text, endpoint, _at(where, ".sse"))
+                if events is not None:
+                    _drop_header(headers, "content-length", "transfer-encoding")
+                    return {"sse": events}
+            elif _is_json_type(lowered) or not lowered:
+                is_json, value = _maybe_json(text)
+                if is_json:
+                    _drop_header(headers, "content-length", "transfer-encoding")
+                    return {"json": self._typed(value, endpoint, _at(where, ".json"))}
+                if value:  # JSON the typed form cannot hold: say why it is a string
+                    stored = self.scrubber.body_text(text, content_type, _at(where, ".string"))
+                    return {"string": stored, UNTYPED_KEY: str(value)}
+        return {"string": self.scrubber.body_text(text, content_type, _at(where, ".string"))}
+
+    def _scrub_stored_events(self, stream: Mapping[str, Any], where: str | None) -> Any:
+        events = stream.get("events")
+        if not isinstance(events, list):
+            return self.scrubber.value(dict(stream), where)
+        scrubbed: list[Any] = []
+        for index, event in enumerate(events):
+            place = _at(where, f".events[{index}]")
+            if isinstance(event, str):
+                scrubbed.append(type(event)(self.scrubber.event_data(event, place)))
+            elif isinstance(event, Mapping):
+                event = dict(event)
+                if isinstance(event.get("data"), str):
+                    event["data"] = self.scrubber.event_data(event["data"], place)
+                if isinstance(event.get("id"), str):
+                    event["id"] = self.scrubber.text(event["id"], place)
+                scrubbed.append(event)
+            else:
+                scrubbed.append(event)
+        return {**stream, "events": scrubbed}
+
+    def _encode_events(
+        self, text: str, endpoint: Endpoint | None, where: str | None = None
+    ) -> dict[str, Any] | None:
+        """Stored form of an SSE body: ``{__type__?, events: [...]}``.
+
+        Each event's data is kept as the exact text the server sent, one line of
+        JSON per event, so replay hands the client identical bytes and loading
+        costs one YAML scalar per event (a mapping per chunk would make a long
+        stream several times slower to load than the plain vcrpy cassette).
+        The SDK class is stored once for the stream when every JSON event has
+        the same one, else on each event.
+        """
+        events = _sse.parse(text)
+        if events is None or _sse.parse(_sse.encode(events)) != events:
+            return None  # a shape we would not replay faithfully stays a raw string
+        event_type = endpoint.event if endpoint else None
+        names: list[str | None] = []
+        for index, event in enumerate(events):
+            name = None
+            place = _at(where, f".events[{index}]")
+            if "id" in event and isinstance(event["id"], str):
+                event["id"] = self.scrubber.text(event["id"], place)
+            if "data" in event:
+                event["data"] = self.scrubber.event_data(event["data"], place)
+                if event_type:
+                    is_json, value = _maybe_json(event["data"])
+                    name = concrete_type(event_type, value) if is_json else None
+            names.append(name)
+        distinct = {name for name in names if name}
+        shared = distinct.pop() if len(distinct) == 1 else None
+        stored: list[Any] = []
+        for event, name in zip(events, names, strict=True):
+            if name and not shared:
+                event = {**event, TYPE_KEY: name}
+            if set(event) == {"data"}:
+                stored.append(_Flat(event["data"]))
+            else:
+                stored.append({k: _Flat(v) if k == "data" else v for k, v in _event_order(event)})
+        return {TYPE_KEY: shared, "events": stored} if shared else {"events": stored}
+
+    def _typed(self, value: Any, endpoint: Endpoint | None, where: str | None = None) -> Any:
+        if where is not None and endpoint is not None and concrete_type(endpoint.body, value):
+            where += f".{DATA_KEY}"  # reported at the place it is stored
+        value = self.scrubber.value(value, where)
+        if endpoint is None or not isinstance(value, dict):
+            return value
+        name = concrete_type(endpoint.body, value)
+        if name:
+            return {TYPE_KEY: name, DATA_KEY: value}
+        items = value.get("data")
+        if endpoint.items and isinstance(items, list):
+            typed_items = []
+            for item in items:
+                item_name = concrete_type(endpoint.items, item)
+                typed_items.append({TYPE_KEY: item_name, DATA_KEY: item} if item_name else item)
+            return {**value, "data": typed_items}
+        return value
+
+    # ----------------------------------------------------------------- loading --
+    def deserialize(self, text: str, source: str = "<cassette>") -> dict[str, Any]:
+        """The vcrpy cassette dict for a stored cassette (raw bodies again)."""
+        return self.decode(_yaml.load(text, source), source)
+
+    def decode(self, data: Any, source: str = "<cassette>") -> dict[str, Any]:
+        """The vcrpy cassette dict for stored data, however it was parsed (YAML, JSON)."""
+        if not isinstance(data, dict) or not isinstance(data.get("interactions"), list):
+            raise CassetteFormatError(
+                f"{source}: not a cassette (expected a mapping with an 'interactions' list)"
+            )
+        interactions = []
+        for index, item in enumerate(data["interactions"]):
+            where = f"{source}: interactions[{index}]"
+            if not isinstance(item, dict) or "request" not in item or "response" not in item:
+                raise CassetteFormatError(f"{where}: expected 'request' and 'response' keys")
+            try:
+                interactions.append(self.decode_interaction(item, where))
+            except CassetteFormatError:
+                raise
+            except (TypeError, ValueError, LookupError, AttributeError) as exc:  # hand-edited
+                raise CassetteFormatError(f"{where}: {type(exc).__name__}: {exc}") from exc
+        result: dict[str, Any] = {"version": data.get("version", 1), "interactions": interactions}
+        if data.get("metadata"):
+            result["metadata"] = data["metadata"]
+        return result
+
+    def decode_interaction(self, item: Mapping[str, Any], where: str) -> dict[str, Any]:
+        if not isinstance(item["request"], Mapping):
+            raise CassetteFormatError(f"{where}.request: expected a mapping")
+        request = dict(item["request"])
+        if not isinstance(request.get("uri"), str) or not isinstance(request.get("method"), str):
+            raise CassetteFormatError(f"{where}.request: needs 'method' and 'uri' strings")
+        request.setdefault("headers", {})
+        body = request.get("body")
+        if isinstance(body, Mapping):
+            if "json" not in body:
+                raise CassetteFormatError(f"{where}.request.body: unknown form {sorted(body)}")
+            request["body"] = _dumps(body["json"])
+        response = item["response"]
+        if request["method"] == TOOL_METHOD:
+            check_outcome(response, f"{where}.response")
+        if isinstance(response, Mapping) and "status" not in response and "headers" not in response:
+            response = {**response, "headers": {}}
+        if isinstance(response, Mapping) and isinstance(response.get("body"), Mapping):
+            response = dict(response)
+            response["body"] = {"string": self._decode_body(response["body"], f"{where}.response")}
+        return {"request": request, "response": response}
+
+    def _decode_body(self, body: Mapping[str, Any], where: str) -> Any:
+        if "string" in body:
+            return body["string"]
+        if "json" in body:
+            return self._payload(body["json"], f"{where}.body.json")
+        if "sse" in body:
+            return self._decode_events(body["sse"], f"{where}.body.sse")
+        raise CassetteFormatError(f"{where}.body: expected one of string, json, sse")
+
+    def _decode_events(self, stream: Any, where: str) -> str:
+        if not isinstance(stream, Mapping) or not isinstance(stream.get("events"), list):
+            raise CassetteFormatError(f"{where}: expected a mapping with an 'events' list")
+        shared = (
+            self._resolve(stream[TYPE_KEY], f"{where}.{TYPE_KEY}") if TYPE_KEY in stream else None
+        )
+        wire: list[dict[str, Any]] = []
+        for index, event in enumerate(stream["events"]):
+            if isinstance(event, str):
+                event = {"data": event}
+            elif not isinstance(event, Mapping):
+                raise CassetteFormatError(
+                    f"{where}.events[{index}]: expected a string or a mapping, "
+                    f"not {type(event).__name__}"
+                )
+            cls = shared
+            if TYPE_KEY in event:
+                event = dict(event)
+                cls = self._resolve(event.pop(TYPE_KEY), f"{where}.events[{index}]")
+            data = event.get("data")
+            if data is not None and not isinstance(data, str):
+                raise CassetteFormatError(
+                    f"{where}.events[{index}].data: expected a string, not {type(data).__name__}"
+                )
+            if cls is not None and data and self.validate and data[0] == "{":
+                _validate_json(cls, data, f"{where}.events[{index}]")
+            wire.append(event)  # type: ignore[arg-type]
+        return _sse.encode(wire)
+
+    def _resolve(self, name: Any, where: str) -> type | None:
+        """The class a ``__type__`` names; an error outside the allowlist, a warning if gone."""
+        try:
+            return resolve_type(name)
+        except TypeNotAllowedError as exc:
+            raise CassetteFormatError(f"{where}: {exc}") from exc
+        except NotInstalledError as exc:
+            warnings.warn(
+                CassetteDriftWarning(f"{where}: {TYPE_KEY} {name!r} not resolved: {exc}"),
+                stacklevel=3,
+            )
+            return None
+        except (ImportError, AttributeError):
+            warnings.warn(
+                CassetteDriftWarning(
+                    f"{where}: {TYPE_KEY} {name!r} not found in the installed SDK"
+                ),
+                stacklevel=3,
+            )
+            return None
+
+    def _payload(self, value: Any, where: str) -> str:
+        """The wire JSON of a stored value, checking each ``__type__`` found on the way.
+
+        Typed wrappers sit at the root of a body or event, or in a list page's
+        ``data``: only those places are looked at, so loading stays linear in
+        the number of payloads rather than in their size.
+        """
+        if isinstance(value, dict):
+            if TYPE_KEY in value:
+                return self._typed_payload(value, where)[1]
+            items = value.get("data")
+            if isinstance(items, list) and any(
+                isinstance(item, dict) and TYPE_KEY in item for item in items
+            ):
+                value = {
+                    **value,
+                    "data": [
+                        self._typed_payload(item, f"{where}.data[{i}]")[0]
+                        if isinstance(item, dict) and TYPE_KEY in item
+                        else item
+                        for i, item in enumerate(items)
+                    ],
+                }
+        return _dumps(value)
+
+    def _typed_payload(self, value: dict[str, Any], where: str) -> tuple[Any, str]:
+        name = value.get(TYPE_KEY)
+        if DATA_KEY not in value:
+            raise CassetteFormatError(f"{where}: {TYPE_KEY} without {DATA_KEY}")
+        data = value[DATA_KEY]
+        text = _dumps(data)
+        cls = self._resolve(name, f"{where}.{TYPE_KEY}")
+        if cls is not None and self.validate and name not in UNVALIDATED_TYPES:
+            _validate(cls, data, text, where)
+        return data, text
+
+
+class WrappedSerializer:
+    """Another vcrpy serializer's file format (``serializer="json"``) holding this one's
+    typed, scrubbed interactions: written and read back through the same encoding."""
+
+    def __init__(self, inner: Any, serializer: CassetteSerializer) -> None:
+        self.inner = inner
+        self.serializer = serializer
+
+    def serialize(self, cassette_dict: Mapping[str, Any]) -> str:
+        return str(self.inner.serialize(self.serializer.stored(cassette_dict)))
+
+    def deserialize(self, text: str, source: str = "<cassette>") -> dict[str, Any]:
+        deep = f"{source}: nested more than {_yaml.MAX_DEPTH} levels deep; cassettes never are"
+        try:
+            data = self.inner.deserialize(text)
+        except RecursionError:
+            raise CassetteFormatError(deep) from None
+        except Exception as exc:  # noqa: BLE001 - each format has its own parse errors
+            raise CassetteFormatError(f"{source}: cannot be read ({type(exc).__name__}: {exc})")
+        if _json.too_deep(data, _yaml.MAX_DEPTH):
+            raise CassetteFormatError(deep)
+        return self.serializer.decode(data, source)
+
+
+_VALID: set[tuple[type, int]] = set()
+_VALID_MAX = 200_000
+
+
+def _validate(cls: type, data: Any, text: str, where: str) -> None:
+    """Warn, naming the field, when a payload no longer fits the installed SDK's model.
+
+    Each distinct payload is validated once per process: replaying a cassette
+    again costs a set lookup, not a pydantic validation per stream chunk.
+    """
+    key = (cls, hash(text))
+    if key not in _VALID:
+        _check(cls, lambda: cls.model_validate(data), key, where)  # type: ignore[attr-defined]
+
+
+def _validate_json(cls: type, text: str, where: str) -> None:
+    key = (cls, hash(text))
+    if key not in _VALID:
+        _check(cls, lambda: _adapter(cls).validate_json(text), key, where)
+
+
+@functools.lru_cache(maxsize=256)
+def _adapter(cls: type) -> Any:
+    from pydantic import TypeAdapter
+
+    return TypeAdapter(cls)
+
+
+def _check(cls: type, run: Any, key: tuple[type, int], where: str) -> None:
+    from pydantic import ValidationError
+
+    try:
+        run()
+    except ValidationError as exc:
+        fields = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or '<root>'}: {err['msg']}"
+            for err in exc.errors()[:3]
+        )
+        warnings.warn(
+            CassetteDriftWarning(
+                f"{where}: __data__ no longer validates as {cls.__name__} ({fields})"
+            ),
+            stacklevel=4,
+        )
+        return
+    if len(_VALID) >= _VALID_MAX:
+        _VALID.clear()  # a bound on memory in long sessions; it is only a cache
+    _VALID.add(key)
+
+
+class _Flat(str):
+    """Text written on one line in single quotes (a stream event's JSON)."""
+
+
+def _represent_flat(dumper: Any, value: _Flat) -> Any:
+    return dumper.represent_scalar("tag:yaml.org,2002:str", str(value), style="'")
+
+
+_yaml.Dumper.add_representer(_Flat, _represent_flat)
+
+_EVENT_KEYS = ("event", "id", "retry", TYPE_KEY, "data", "unterminated")
+
+
+def _event_order(event: Mapping[str, Any]) -> list[tuple[str, Any]]:
+    return [(key, event[key]) for key in _EVENT_KEYS if key in event]

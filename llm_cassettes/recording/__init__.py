@@ -1,0 +1,1 @@
+"""(interface filled in by the following commits)"""

@@ -1,0 +1,520 @@
+"""An indexed vcrpy cassette: O(1) lookup, recorded order kept, misses that explain themselves.
+
+vcrpy's :class:`~vcr.cassette.Cassette` scans every stored interaction and runs
+every matcher on each, for every request. :class:`LLMCassette` computes each
+stored request's key once (the tuple of its matchers' keys, see
+:mod:`llm_cassettes.matchers`) and keeps, per key, the interactions in recorded
+order, so a live request is found with one dict lookup and identical requests
+replay in the order they were recorded. Matchers without a key (a user's own
+function) still run, but only against the interactions in the same bucket.
+
+It also fixes vcrpy's ``new_episodes`` alternation: a response recorded in this
+session counts as played, so a third identical request is recorded, not
+answered with the second one's response.
+
+Each interaction is matched the way it was recorded (see
+:mod:`llm_cassettes._provenance`): one recorded by plain vcrpy on method and
+URL, in recorded order, as vcrpy would; one recorded by this library on its
+canonical body too. A legacy interaction that answers a changed request is
+noted as stale (:mod:`llm_cassettes._findings`) instead of failing the test;
+``strict`` matches every interaction on its body.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import gc
+import os
+import shlex
+import threading
+import warnings
+from collections import defaultdict
+from collections.abc import Callable, Hashable, Iterator
+from typing import Any
+
+from vcr.cassette import Cassette, CassetteContextDecorator
+from vcr.errors import CannotOverwriteExistingCassetteException
+from vcr.matchers import requests_match
+from vcr.record_mode import RecordMode
+from vcr.request import Request
+
+from .._errors import StaleRecordingWarning, UnusedRecordingsError
+from ..format._provenance import (
+    BODY,
+    LEGACY,
+    LOAD_INFO,
+    MATCHING_KEY,
+    PROVENANCE_KEY,
+    LoadInfo,
+    Provenance,
+    file_matching,
+)
+from ..matching._canonical import CanonicalOptions, diff, format_diff
+from ..matching._matchers import canonical_body, key_of
+from . import _findings
+
+__all__ = ["CassetteMiss", "LLMCassette", "current_cassette"]
+
+_CURRENT: contextvars.ContextVar[LLMCassette | None] = contextvars.ContextVar(
+    "llm_cassettes_current", default=None
+)
+
+_BODY_KEY = "body"  # first item of the index key of an interaction matched on its body
+_LEGACY_KEY = "legacy"  # ... and of one matched as plain vcrpy matched it
+
+
+#: Cassettes in use in any thread, in the order they were entered.
+_ACTIVE: list[LLMCassette] = []
+_ACTIVE_LOCK = threading.Lock()
+
+
+def current_cassette() -> LLMCassette | None:
+    """The innermost cassette in use here, for recorders of non-HTTP calls (tools).
+
+    A thread started inside the test (a ``ThreadPoolExecutor`` running an agent's
+    tools) does not inherit context variables; there, as for HTTP (vcrpy patches
+    the HTTP libraries for every thread), the cassette entered last is current.
+    """
+    cassette = _CURRENT.get()
+    if cassette is not None:
+        return cassette
+    with _ACTIVE_LOCK:
+        return _ACTIVE[-1] if _ACTIVE else None
+
+
+class _Context(CassetteContextDecorator):
+    """vcrpy's context decorator, also making the cassette :func:`current_cassette`."""
+
+    _llm_cassette: LLMCassette | None = None
+
+    def _patch_generator(self, cassette: Any) -> Iterator[Any]:
+        token = _CURRENT.set(cassette)
+        self._llm_cassette = cassette
+        cassette.tracked = _findings.opened(cassette)
+        with _ACTIVE_LOCK:
+            _ACTIVE.append(cassette)
+        try:
+            yield from super()._patch_generator(cassette)
+        finally:
+            with _ACTIVE_LOCK:
+                for position in range(len(_ACTIVE) - 1, -1, -1):
+                    if _ACTIVE[position] is cassette:
+                        del _ACTIVE[position]
+                        break
+            try:
+                _CURRENT.reset(token)
+            except ValueError:  # exited in another context (an async task): just clear it
+                _CURRENT.set(None)
+
+    def __exit__(self, *exc_info: object) -> None:
+        cassette, self._llm_cassette = self._llm_cassette, None
+        try:
+            super().__exit__(*exc_info)
+        except BaseException:
+            # vcrpy saves before it unpatches: when saving fails, finish anyway, or the
+            # cassette stays patched in and current for every later test.
+            finish = self._CassetteContextDecorator__finish  # type: ignore[attr-defined]
+            self._CassetteContextDecorator__finish = None
+            if finish is not None:
+                finish.close()
+            raise
+        if cassette is not None and not cassette.tracked and not any(exc_info):
+            cassette.report_findings()
+
+
+class LLMCassette(Cassette):
+    """A vcrpy cassette with an index. Accepts ``test_id`` for error messages.
+
+    Also accepts ``match_as_recorded`` (False: every interaction is matched by
+    ``match_on``, the strict mode), ``allow_unused`` and ``report_unused``.
+    """
+
+    @classmethod
+    def use_arg_getter(cls, arg_getter: Callable[[], dict[str, Any]]) -> _Context:
+        return _Context(cls, arg_getter)
+
+    @classmethod
+    def use(cls, **kwargs: Any) -> _Context:
+        return _Context.from_args(cls, **kwargs)
+
+    def __init__(
+        self,
+        *args: Any,
+        test_id: str | None = None,
+        match_as_recorded: bool = True,
+        allow_unused: bool = True,
+        report_unused: bool = True,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.test_id = test_id
+        self.match_as_recorded = match_as_recorded
+        self.allow_unused = allow_unused
+        self.report_unused = report_unused
+        #: whether a pytest test collects this cassette's findings (else it reports them itself)
+        self.tracked = False
+        #: interactions that answered a changed request (legacy matching only)
+        self.stale: list[_findings.Stale] = []
+        if not hasattr(self, "_metadata"):  # vcrpy 8 (the newest on Python 3.10)
+            self._metadata: dict[str, Any] = {}
+            self._persister = _MetadataAdapter(self._persister, self)
+        keyed = [(m, key_of(m)) for m in self._match_on]
+        self._key_fns: list[Callable[[Request], Any]] = [fn for _, fn in keyed if fn is not None]
+        # vcrpy's own matching, for interactions recorded by it: all but the body matcher.
+        self._legacy_key_fns = [
+            fn for m, fn in keyed if fn is not None and not hasattr(m, "options")
+        ]
+        self._pairwise = [m for m, fn in keyed if fn is None]
+        self._index: dict[Hashable, list[int]] = defaultdict(list)
+        self._keys: list[Hashable] = []
+        #: per interaction: how it was recorded (saved as such) / how it is matched now
+        self._recorded_legacy: list[bool] = []
+        self._matched_legacy: list[bool] = []
+        self._origin: list[LoadInfo | None] = []
+        self._any_legacy = False
+        self._cursor: dict[Hashable, int] = {}
+        self._loading = False
+        self._last: tuple[Request | None, tuple[Hashable, ...], Request | None] = (None, (), None)
+        self._added = Provenance({}, set())
+
+    # -- keys ----------------------------------------------------------------------------
+    def _key(self, request: Request) -> Hashable:
+        return (_BODY_KEY, *(fn(request) for fn in self._key_fns))
+
+    def _legacy_key(self, request: Request) -> Hashable:
+        return (_LEGACY_KEY, *(fn(request) for fn in self._legacy_key_fns))
+
+    def _live_keys(self, request: Request) -> tuple[tuple[Hashable, ...], Request | None]:
+        """Keys of a live request, body bucket first, after the record hooks (cached: vcrpy
+        asks several times per request)."""
+        last_request, last_keys, last_filtered = self._last
+        if last_request is request:
+            return last_keys, last_filtered
+        filtered = self._before_record_request(request)
+        keys: tuple[Hashable, ...] = ()
+        if filtered:
+            keys = (self._key(filtered),)
+            if self._any_legacy:
+                keys += (self._legacy_key(filtered),)
+        self._last = (request, keys, filtered)
+        return keys, filtered
+
+    def _live_key(self, request: Request) -> tuple[Hashable, Request | None]:
+        """The body key of a live request (what a miss report looks up)."""
+        keys, filtered = self._live_keys(request)
+        return (keys[0] if keys else None), filtered
+
+    def _stored_key(self, index: int) -> Hashable:
+        request = self.data[index][0]
+        return self._legacy_key(request) if self._matched_legacy[index] else self._key(request)
+
+    # -- recording -----------------------------------------------------------------------
+    def _load(self) -> None:
+        # Loading builds hundreds of thousands of small objects, none of them garbage:
+        # the cyclic collector would sweep the growing heap again and again for nothing
+        # (measured: a third of replay time at 1,000 interactions).
+        gc_was_enabled = gc.isenabled()
+        gc.disable()
+        self._loading = True
+        try:
+            super()._load()
+        finally:
+            self._loading = False
+            if gc_was_enabled:
+                gc.enable()
+        # Only now is the file's metadata known (vcrpy sets it after appending): index.
+        default = file_matching(self._metadata)
+        for index in range(len(self.data)):
+            origin = self._origin[index]
+            legacy = (origin.matching if origin else default) == LEGACY
+            self._recorded_legacy.append(legacy)
+            self._matched_legacy.append(legacy and self.match_as_recorded)
+            self._any_legacy = self._any_legacy or self._matched_legacy[-1]
+            key = self._stored_key(index)
+            self._keys.append(key)
+            self._index[key].append(index)
+
+    def append(self, request: Request, response: Any) -> None:
+        origin = response.pop(LOAD_INFO, None) if isinstance(response, dict) else None
+        before = len(self.data)
+        super().append(request, response)
+        if len(self.data) == before:
+            return  # a hook dropped it
+        if self._loading:
+            self._origin.append(origin)
+            return  # indexed by _load, once the file's metadata is known
+        self._origin.append(None)
+        self._recorded_legacy.append(False)
+        self._matched_legacy.append(False)
+        index = before
+        key = self._key(self.data[index][0])
+        self._keys.append(key)
+        self._index[key].append(index)
+        self._added.note(request.headers, request.body)  # the raw request: SDK header intact
+        if self.record_mode != RecordMode.ALL:
+            # Recorded now, so already answered: the next identical request must not
+            # replay it.
+            self.play_counts[index] += 1
+
+    def rewind(self) -> None:
+        super().rewind()
+        self._cursor.clear()
+
+    # -- lookup --------------------------------------------------------------------------
+    def _candidates(self, request: Request) -> Iterator[int]:
+        keys, filtered = self._live_keys(request)
+        if filtered is None:
+            return
+        for key in keys:
+            for index in self._index.get(key, ()):
+                if not self._pairwise or requests_match(
+                    filtered, self.data[index][0], self._pairwise
+                ):
+                    yield index
+
+    def _responses(self, request: Request) -> Iterator[tuple[int, Any]]:
+        for index in self._candidates(request):
+            yield index, self.data[index][1]
+
+    def _next_unplayed(self, request: Request) -> int | None:
+        if self.allow_playback_repeats:
+            return next(self._candidates(request), None)
+        if self._pairwise:
+            return next((i for i in self._candidates(request) if self.play_counts[i] == 0), None)
+        keys, filtered = self._live_keys(request)
+        if filtered is None:
+            return None
+        for key in keys:  # an interaction matched on its body first, then a legacy one
+            bucket = self._index.get(key, ())
+            start = self._cursor.get(key, 0)
+            for position in range(start, len(bucket)):
+                if self.play_counts[bucket[position]] == 0:
+                    self._cursor[key] = position
+                    return bucket[position]
+            self._cursor[key] = len(bucket)
+        return None
+
+    def __contains__(self, request: Request) -> bool:
+        return self._next_unplayed(request) is not None
+
+    def can_play_response_for(self, request: Request) -> bool:
+        if self.record_mode == RecordMode.ALL:
+            return False
+        _, filtered = self._live_keys(request)
+        if not filtered:
+            return False
+        found = (self.rewound or self.allow_playback_repeats) and request in self
+        if not found and self.write_protected:
+            raise CassetteMiss(cassette=self, failed_request=request)
+        return bool(found)
+
+    def play_response(self, request: Request) -> Any:
+        index = self._next_unplayed(request)
+        if index is None:
+            return super().play_response(request)  # raises vcrpy's UnhandledHTTPRequestError
+        if self.play_counts[index] == 0:
+            if index < self._loaded_count:
+                self._played_interactions.append((self.data[index][0], self.data[index][1]))
+            if self._matched_legacy[index]:
+                self._note_if_stale(index, request)
+        self.play_counts[index] += 1
+        return self.data[index][1]
+
+    # -- what replay noticed -------------------------------------------------------------
+    def body_options(self) -> CanonicalOptions:
+        """The canonicalization this cassette's body matcher uses (the default without one)."""
+        for matcher in self._match_on:
+            options = getattr(matcher, "options", None)
+            if isinstance(options, CanonicalOptions):
+                return options
+        return CanonicalOptions()
+
+    def _note_if_stale(self, index: int, request: Request) -> None:
+        """A legacy interaction answers ``request``: note it if the body changed since."""
+        _, live = self._live_keys(request)
+        stored = self.data[index][0]
+        options = self.body_options()
+        differences = diff(canonical_body(stored, options), canonical_body(live, options), 50)
+        if not differences:
+            return
+        shown = differences[: _findings.MAX_FIELDS]
+        where, at = self._where(index)
+        self.stale.append(
+            _findings.Stale(
+                cassette=where,
+                index=at,
+                request=f"{stored.method} {stored.uri}",
+                differences=tuple(format_diff(shown).splitlines()),
+                more=len(differences) - len(shown),
+            )
+        )
+
+    def _where(self, index: int) -> tuple[str, int]:
+        """The file an interaction was read from and its index there, for reports."""
+        origin = self._origin[index]
+        if origin is None:
+            return display_path(self._path), index
+        return display_path(origin.source), origin.index
+
+    def _from_extra(self, index: int) -> bool:
+        origin = self._origin[index]
+        return origin is not None and os.path.abspath(origin.source) != os.path.abspath(self._path)
+
+    def unused(self) -> list[_findings.Unused]:
+        """Interactions of this cassette's own file that nothing played (modes none/once).
+
+        Extra cassettes (pytest-recording's ``vcr`` marker arguments) are shared
+        libraries of answers, so their unplayed interactions are not reported.
+        """
+        if not self.report_unused or self.record_mode not in (RecordMode.NONE, RecordMode.ONCE):
+            return []
+        found = []
+        for index in range(self._loaded_count):
+            if self.play_counts[index] == 0 and not self._from_extra(index):
+                where, at = self._where(index)
+                request = self.data[index][0]
+                found.append(_findings.Unused(where, at, f"{request.method} {request.uri}"))
+        return found
+
+    def report_findings(self) -> None:
+        """Outside pytest: warn about stale recordings, fail on unused ones if not allowed."""
+        findings = _findings.collect(self.test_id or display_path(self._path), [self])
+        if findings.stale:
+            warnings.warn(StaleRecordingWarning(findings.stale_message()), stacklevel=3)
+        if findings.unused and not self.allow_unused:
+            raise UnusedRecordingsError(findings.unused_message())
+
+    # -- saving --------------------------------------------------------------------------
+    def _new_interactions(self) -> list[tuple[Request, Any]]:
+        if self._pairwise:
+            return super()._new_interactions()
+        old = set(self._keys[: self._loaded_count])
+        return [item for item, key in zip(self.data, self._keys, strict=True) if key not in old]
+
+    def _rerecorded_interactions(self) -> list[tuple[Request, Any]]:
+        if self._pairwise:
+            return super()._rerecorded_interactions()
+        recorded = self.data[self._loaded_count :]
+        if self.drop_unused_requests:
+            return recorded
+        recorded_keys = set(self._keys[self._loaded_count :])
+        # A legacy interaction is replaced by a re-recording of its method and URL.
+        recorded_legacy = {self._legacy_key(request) for request, _ in recorded}
+        kept = [
+            self.data[i]
+            for i in range(self._loaded_count)
+            if self._keys[i] not in (recorded_legacy if self._matched_legacy[i] else recorded_keys)
+        ]
+        return kept + recorded
+
+    def _persist(self, cassette_dict: dict[str, Any]) -> None:  # vcrpy 9 (8: the adapter)
+        super()._persist(self._prepare_save(cassette_dict))
+
+    def _prepare_save(self, cassette_dict: dict[str, Any]) -> dict[str, Any]:
+        """What to save: each interaction saying how it was recorded, and the provenance."""
+        legacy = {id(response) for (_, response), old in zip(self.data, self._recorded_legacy)
+                  if old}  # fmt: skip
+        loaded = {id(response) for _, response in self.data[: self._loaded_count]}
+        responses = cassette_dict["responses"]
+        any_legacy = any(id(response) in legacy for response in responses)
+        if any_legacy:  # a mixed cassette: the interactions recorded here say so
+            cassette_dict = {
+                **cassette_dict,
+                "responses": [
+                    r if id(r) in legacy else {**r, MATCHING_KEY: BODY} for r in responses
+                ],
+            }
+        self._note_provenance(
+            fresh=not any(id(response) in loaded for response in responses),
+            legacy=any_legacy,
+        )
+        return cassette_dict
+
+    def _note_provenance(self, *, fresh: bool, legacy: bool) -> None:
+        """When, with which SDKs and for which models the saved interactions were recorded.
+
+        A cassette recorded entirely in this session gets a new entry; one that
+        was added to keeps its first recording date and gains lines only.
+        """
+        recorded_now = len(self.data) > self._loaded_count
+        info = self._metadata.get(PROVENANCE_KEY)
+        if fresh:
+            updated = self._added.fresh()
+        elif recorded_now or (legacy and not isinstance(info, dict)):
+            updated = self._added.added_to(info if isinstance(info, dict) else {})
+            if not recorded_now:
+                updated.pop("last_recorded", None)
+        else:
+            return
+        if legacy:
+            updated[MATCHING_KEY] = LEGACY
+        else:
+            updated.pop(MATCHING_KEY, None)
+        if updated != info:
+            self._metadata = {**self._metadata, PROVENANCE_KEY: updated}
+
+    # -- misses --------------------------------------------------------------------------
+    def explain_miss(self, request: Request) -> str:
+        """A readable account of why ``request`` matched nothing, for the test's error."""
+        from ._miss import explain
+
+        return explain(self, request)
+
+
+class _MetadataAdapter:
+    """Cassette metadata for vcrpy 8, which only knows (requests, responses).
+
+    vcrpy 9 keeps ``metadata`` itself; on vcrpy 8 this wraps the persister so
+    provenance is still read and written, without forking vcrpy's load/save.
+    """
+
+    def __init__(self, inner: Any, cassette: LLMCassette) -> None:
+        self._inner = inner
+        self._cassette = cassette
+
+    def load_cassette(self, path: Any, serializer: Any) -> tuple[Any, Any]:
+        requests, responses, *metadata = self._inner.load_cassette(path, serializer=serializer)
+        if metadata:
+            self._cassette._metadata = metadata[0]
+        return requests, responses
+
+    def save_cassette(self, path: Any, cassette_dict: dict[str, Any], serializer: Any) -> None:
+        cassette_dict = self._cassette._prepare_save(cassette_dict)
+        if self._cassette._metadata and "metadata" not in cassette_dict:
+            cassette_dict = {**cassette_dict, "metadata": self._cassette._metadata}
+        self._inner.save_cassette(path, cassette_dict, serializer=serializer)
+
+
+class CassetteMiss(CannotOverwriteExistingCassetteException):
+    """No recorded interaction matches a request and the record mode forbids recording.
+
+    A subclass of vcrpy's exception, so code that catches that keeps working;
+    the message names the cassette and the test, shows the closest recorded
+    request with a diff of the canonical bodies, and the command to re-record.
+    """
+
+    def __init__(self, *, cassette: LLMCassette, failed_request: Request) -> None:
+        self.cassette = cassette
+        self.failed_request = failed_request
+        self.similar_requests = []
+        self.reason = "no_match" if len(cassette) else "cassette_not_found"
+        Exception.__init__(self, cassette.explain_miss(failed_request))
+
+
+def rerecord_command(test_id: str | None) -> str:
+    if not test_id:
+        return "re-record with record_mode='new_episodes' (or delete the cassette and record again)"
+    return f"pytest --record-mode=new_episodes {shlex.quote(test_id)}"
+
+
+def display_path(path: Any) -> str:
+    """A cassette's path as a report shows it: relative inside the current directory
+    (short, and what the user types), absolute outside it (never ``../../../../tmp/…``)."""
+    absolute = os.path.abspath(os.fspath(path))
+    try:
+        relative = os.path.relpath(absolute)
+    except ValueError:  # another drive (Windows)
+        return absolute
+    if relative == os.pardir or relative.startswith(os.pardir + os.sep):
+        return absolute
+    return relative

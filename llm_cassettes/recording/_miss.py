@@ -1,0 +1,95 @@
+"""The explanation a test gets when its request matches nothing in the cassette."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from vcr.request import Request
+
+from ..matching._canonical import CanonicalOptions, diff, format_diff
+from ..matching._matchers import canonical_body
+
+if TYPE_CHECKING:
+    from ._cassette import LLMCassette
+
+_DIFF_LINES = 12
+_CANDIDATES = 200
+_PARTS = ("method", "scheme", "host", "port", "path", "query")
+
+
+def _options(cassette: LLMCassette) -> CanonicalOptions:
+    for matcher in cassette._match_on:
+        options = getattr(matcher, "options", None)
+        if isinstance(options, CanonicalOptions):
+            return options
+    return CanonicalOptions()
+
+
+def _part(request: Request, name: str) -> Any:
+    value = getattr(request, name)
+    return tuple(value) if name == "query" else value
+
+
+def explain(cassette: LLMCassette, request: Request) -> str:
+    from ._cassette import display_path, rerecord_command
+
+    live = cassette._before_record_request(request) or request
+    mode = getattr(cassette.record_mode, "value", cassette.record_mode)
+    lines = [f"No recorded interaction matches {live.method} {live.uri}", ""]
+    key, _ = cassette._live_key(request)
+    same = cassette._index.get(key, [])
+    if same:
+        lines.append(
+            f"The cassette has {len(same)} recorded response(s) for this exact request and all "
+            "were already played: the test now makes it more often than when it was recorded."
+        )
+    else:
+        lines += _closest(cassette, live)
+    lines += [
+        "",
+        f"  cassette:    {display_path(cassette._path)}",
+        f"  test:        {cassette.test_id or '(not run by pytest)'}",
+        f"  record mode: {mode}",
+        "",
+        "To re-record this test:",
+        f"  {rerecord_command(cassette.test_id)}",
+    ]
+    return "\n".join(lines)
+
+
+def _closest(cassette: LLMCassette, live: Request) -> list[str]:
+    if not cassette.data:
+        return ["The cassette is empty (or does not exist yet)."]
+    scored = [
+        (index, [name for name in _PARTS if _part(stored, name) != _part(live, name)])
+        for index, (stored, _) in enumerate(cassette.data)
+    ]
+    fewest = min(len(differing) for _, differing in scored)
+    candidates = [item for item in scored if len(item[1]) == fewest][:_CANDIDATES]
+    options = _options(cassette)
+    live_body = canonical_body(live, options)
+    # The candidate whose canonical body differs in the fewest places; the first on a tie.
+    index, differing, differences = min(
+        (
+            (
+                index,
+                differing,
+                diff(canonical_body(cassette.data[index][0], options), live_body, limit=50),
+            )
+            for index, differing in candidates
+        ),
+        key=lambda found: len(found[2]),
+    )
+    stored = cassette.data[index][0]
+    out = [f"Closest recorded request: interactions[{index}] {stored.method} {stored.uri}"]
+    for name in differing:
+        out.append(f"  {name}: recorded {_part(stored, name)!r} | live {_part(live, name)!r}")
+    if differences:
+        out.append("  body differs (canonical form: ids, key order and defaults normalised):")
+        shown = format_diff(differences[:_DIFF_LINES]).splitlines()
+        out += [f"  {line}" if not line.startswith("  ") else line for line in shown]
+        if len(differences) > _DIFF_LINES:
+            out.append(f"    ... and {len(differences) - _DIFF_LINES} more difference(s)")
+    elif not differing:
+        out.append("  (it differs only in what a custom matcher compares)")
+    return out

@@ -1,0 +1,289 @@
+"""vcrpy with this library's defaults: the serializer, persister and scrubbing hooks.
+
+:class:`LLMVCR` is a small documented subclass of :class:`vcr.VCR`. It reads
+this library's options out of the ``use_cassette`` keyword arguments (so they
+work in ``vcr_config`` and in the ``vcr`` marker), builds the serializer for
+that cassette, and composes the scrubbing hooks *after* the user's own, so a
+user's ``before_record_request`` cannot switch scrubbing off by accident.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import re
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from vcr import VCR
+from vcr.request import Request
+
+from ..format._persister import CassettePersister
+from ..format._serializer import CassetteSerializer, WrappedSerializer
+from ..matching._canonical import CanonicalOptions
+from ..matching._matchers import BODY_MATCHER, DEFAULT_MATCH_ON, body_matcher
+from ..scrub._scrubber import REDACTED, Scrubber, ScrubOptions
+from ._cassette import LLMCassette
+
+__all__ = ["LLMVCR", "LLM_OPTIONS", "use_cassette"]
+
+#: Options this library adds to vcrpy's ``use_cassette`` keyword arguments, with defaults.
+LLM_OPTIONS: dict[str, Any] = {
+    "scrub": True,  # False is the one explicit way to let secrets reach disk
+    "drop_volatile_headers": True,
+    "keep_headers": (),
+    "secret_headers": (),
+    "volatile_headers": (),
+    "secret_env": (),
+    "secret_values": (),
+    "secret_names": (),
+    "secret_patterns": (),
+    "keep_names": (),
+    "typed_bodies": True,
+    "validate_types": True,
+    # request matching (see llm_cassettes.matchers)
+    "float_places": 5,
+    "ignore_json_paths": (),
+    "id_patterns": (),
+    "id_json_paths": (),
+    "ignore_defaults": True,
+    "normalize_ids": True,
+    # adoption (see llm_cassettes._provenance and _findings)
+    "strict": None,  # None: the VCR's setting (the plugin's llm_cassettes_strict)
+    "allow_unused": True,
+}
+
+#: vcrpy's default ``match_on``: a VCR with it has no matching chosen by the user.
+_VCRPY_MATCH_ON = ("method", "scheme", "host", "port", "path", "query")
+
+
+def _split_options(kwargs: dict[str, Any]) -> dict[str, Any]:
+    options = dict(LLM_OPTIONS)
+    for key in LLM_OPTIONS:
+        if key in kwargs:
+            options[key] = kwargs.pop(key)
+    return options
+
+
+def _tuple(value: Any) -> tuple[str, ...]:
+    if isinstance(value, str):
+        return (value,)
+    return tuple(str(item) for item in value or ())
+
+
+def canonical_options(options: Mapping[str, Any]) -> CanonicalOptions:
+    """Canonicalization options (request matching) from this library's keys."""
+    return CanonicalOptions(
+        float_places=int(options["float_places"]),
+        ignore_paths=_tuple(options["ignore_json_paths"]),
+        id_patterns=_tuple(options["id_patterns"]),
+        id_paths=_tuple(options["id_json_paths"]),
+        ignore_defaults=bool(options["ignore_defaults"]),
+        normalize_ids=bool(options["normalize_ids"]),
+    )
+
+
+def build_scrubber(options: Mapping[str, Any]) -> Scrubber:
+    return Scrubber(
+        ScrubOptions(
+            enabled=bool(options["scrub"]),
+            drop_volatile_headers=bool(options["drop_volatile_headers"]),
+            extra_secret_headers=_tuple(options["secret_headers"]),
+            extra_volatile_headers=_tuple(options["volatile_headers"]),
+            keep_headers=_tuple(options["keep_headers"]),
+            extra_secret_env=_tuple(options["secret_env"]),
+            extra_secret_values=_tuple(options["secret_values"]),
+            extra_secret_names=_tuple(options["secret_names"]),
+            extra_secret_patterns=_patterns(options["secret_patterns"]),
+            keep_names=_tuple(options["keep_names"]),
+        )
+    )
+
+
+def _patterns(value: Any) -> tuple[Any, ...]:
+    """Regexes as given: strings or compiled patterns."""
+    if isinstance(value, (str, re.Pattern)):
+        return (value,)
+    return tuple(value or ())
+
+
+def _content_type(headers: Mapping[str, Any]) -> str:
+    for name, value in headers.items():
+        if name.lower() == "content-type":
+            return str(value[0] if isinstance(value, (list, tuple)) and value else value)
+    return ""
+
+
+def _request_scrubber(scrubber: Scrubber) -> Callable[[Request], Request]:
+    """A ``before_record_request`` hook; vcrpy also applies it to live requests before
+    matching, so a redacted query string or body field still matches the stored one."""
+
+    def scrub_request(request: Request) -> Request:
+        if request is None or not scrubber.enabled:
+            return request
+        content_type = _content_type(request.headers)
+        scrubber.learn_interaction(
+            {"uri": request.uri, "headers": request.headers, "body": request.body}, None
+        )
+        for name in list(request.headers):  # other headers are scrubbed when saved
+            if scrubber.header_action(name) == "redact":
+                request.headers[name] = REDACTED
+        uri = scrubber.url(request.uri)
+        if uri != request.uri:
+            request.uri = uri
+        body = request.body
+        if body:
+            scrubbed = scrubber.body(body, content_type)
+            if scrubbed != body:
+                request.body = scrubbed
+        return request
+
+    return scrub_request
+
+
+def _response_learner(scrubber: Scrubber) -> Callable[[Any], Any]:
+    """A ``before_record_response`` hook that only learns: the response's cookies and secret
+    fields are known before the next request is scrubbed (the serializer redacts them)."""
+
+    def learn_response(response: Any) -> Any:
+        if isinstance(response, Mapping) and scrubber.enabled:
+            scrubber.learn_interaction({}, response)
+        return response
+
+    return learn_response
+
+
+def _replay_non_ascii_headers() -> None:
+    """Let vcrpy's httpx stub replay response headers that are not ASCII.
+
+    A server may send a header in latin-1 (``content-disposition: attachment;
+    filename="résumé.pdf"``); httpx decodes it and vcrpy records the text, but
+    on replay the stub hands that text back to ``httpx.Response``, which encodes
+    header strings as ASCII and raises ``UnicodeEncodeError``. Given bytes,
+    httpx decodes every header with the first of ASCII, UTF-8, latin-1 that
+    fits them all; as UTF-8 bytes, each value decodes back to the exact text
+    that was recorded.
+    """
+    try:
+        from vcr.stubs import httpx_stubs
+    except ImportError:  # pragma: no cover - vcrpy without its httpx stub
+        return
+    original = getattr(httpx_stubs, "_deserialize_headers", None)  # compat: vcrpy private
+    if original is None or getattr(original, "_llm_cassettes", False):
+        return
+
+    def deserialize_headers(headers: Any) -> list[tuple[Any, Any]]:
+        pairs = original(headers)
+        if all(not isinstance(value, str) or value.isascii() for _, value in pairs):
+            return pairs  # type: ignore[no-any-return]
+        return [
+            (name, value.encode("utf-8") if isinstance(value, str) else value)
+            for name, value in pairs
+        ]
+
+    deserialize_headers._llm_cassettes = True  # type: ignore[attr-defined]
+    httpx_stubs._deserialize_headers = deserialize_headers  # compat: vcrpy private
+
+
+_replay_non_ascii_headers()
+
+
+def _compose(first: Callable[[Any], Any], then: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    def hook(value: Any) -> Any:
+        value = first(value)
+        return None if value is None else then(value)
+
+    return hook
+
+
+class LLMVCR(VCR):
+    """A :class:`vcr.VCR` whose cassettes are typed, scrubbed and written atomically.
+
+    pytest-recording builds a plain ``VCR`` for every test; this library's
+    ``pytest_recording_configure`` hook turns it into an ``LLMVCR`` with
+    :meth:`adopt`, keeping every setting pytest-recording made.
+    """
+
+    test_id: str | None = None
+    #: Match every interaction on its body, even those recorded by plain vcrpy.
+    strict: bool = False
+    #: Report interactions the test never played (off for a shared ``default_cassette``).
+    report_unused: bool = True
+    #: The user chose ``match_on``: it is honoured for every interaction.
+    _chosen_match_on: bool = False
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("decode_compressed_response", True)
+        self._chosen_match_on = "match_on" in kwargs
+        kwargs.setdefault("match_on", DEFAULT_MATCH_ON)
+        super().__init__(**kwargs)
+        self.persister = CassettePersister()
+        self.matchers[BODY_MATCHER] = body_matcher(canonical_options(LLM_OPTIONS))
+
+    @classmethod
+    def adopt(cls, vcr: VCR) -> LLMVCR:
+        """Make pytest-recording's ``VCR`` an ``LLMVCR`` in place (same settings)."""
+        vcr.__class__ = cls
+        vcr.decode_compressed_response = True
+        if tuple(vcr.match_on) == _VCRPY_MATCH_ON:
+            vcr.match_on = DEFAULT_MATCH_ON  # vcrpy's default, so not the user's choice
+        else:
+            vcr._chosen_match_on = True
+        vcr.matchers[BODY_MATCHER] = body_matcher(canonical_options(LLM_OPTIONS))
+        extra_paths = getattr(vcr.persister, "extra_paths", ())
+        vcr.persister = CassettePersister(extra_paths)
+        return vcr  # type: ignore[return-value]
+
+    def get_merged_config(self, **kwargs: Any) -> dict[str, Any]:
+        options = _split_options(kwargs)
+        scrubber = build_scrubber(options)
+        serializer = CassetteSerializer(
+            scrubber, typed=bool(options["typed_bodies"]), validate=bool(options["validate_types"])
+        )
+        serializer_name = kwargs.get("serializer", self.serializer)
+        merged = super().get_merged_config(**kwargs)
+        # This cassette's options, in place of the registered default ``llm_body``.
+        default_body = self.matchers[BODY_MATCHER]
+        merged["match_on"] = [
+            body_matcher(canonical_options(options)) if matcher is default_body else matcher
+            for matcher in merged["match_on"]
+        ]
+        merged["test_id"] = kwargs.get("test_id", self.test_id)
+        strict = self.strict if options["strict"] is None else bool(options["strict"])
+        # Each interaction matched as it was recorded, unless strict or a chosen match_on.
+        merged["match_as_recorded"] = not (strict or self._chosen_match_on or "match_on" in kwargs)
+        merged["allow_unused"] = bool(options["allow_unused"])
+        merged["report_unused"] = self.report_unused
+        if serializer_name == "yaml":
+            merged["serializer"] = serializer
+        else:
+            merged["serializer"] = WrappedSerializer(merged["serializer"], serializer)
+        merged["before_record_request"] = _compose(
+            merged["before_record_request"], _request_scrubber(scrubber)
+        )
+        merged["before_record_response"] = _compose(
+            merged["before_record_response"], _response_learner(scrubber)
+        )
+        return merged
+
+    def _use_cassette(self, with_current_defaults: bool = False, **kwargs: Any) -> Any:
+        if with_current_defaults:
+            return LLMCassette.use(**self.get_merged_config(**kwargs))
+        return LLMCassette.use_arg_getter(functools.partial(self.get_merged_config, **kwargs))
+
+
+def use_cassette(path: str | os.PathLike[str] | Callable[..., Any] | None = None, **kwargs: Any):
+    """Record/replay with all of this library's defaults, outside pytest too.
+
+    A context manager and a decorator, taking vcrpy's ``use_cassette``
+    arguments plus this library's options (see the README). ``.yaml`` is
+    added to a path without a suffix.
+    """
+    vcr = LLMVCR()
+    if path is None or callable(path):
+        return vcr.use_cassette(path, **kwargs)
+    path = Path(path)
+    if not path.suffix:
+        path = path.with_suffix(".yaml")
+    return vcr.use_cassette(os.fspath(path), **kwargs)
