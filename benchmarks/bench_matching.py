@@ -349,11 +349,7 @@ def run_variant(variant: str, workdir: Path, n: int, warm_up: bool, profile: str
     import vcr
     import yaml
 
-    import llm_cassettes.format._serializer
-    import llm_cassettes.matching._canonical
-    import llm_cassettes.recording._cassette
-    import llm_cassettes.recording._miss
-    import llm_cassettes.recording._vcr
+    from llm_cassettes import use_cassette
 
     base_url = (workdir / "base_url").read_text()  # its server is stopped: replay is offline
     if warm_up:
@@ -373,9 +369,7 @@ def run_variant(variant: str, workdir: Path, n: int, warm_up: bool, profile: str
 
     def replay() -> str:
         if variant == "a":
-            with llm_cassettes.recording._vcr.use_cassette(
-                workdir / f"llm-{n}.yaml", record_mode="none"
-            ):
+            with use_cassette(workdir / f"llm-{n}.yaml", record_mode="none"):
                 return run_agent(client, n)
         if variant in ("b", "c"):
             match_on = ["method", "scheme", "host", "port", "path", "query"]

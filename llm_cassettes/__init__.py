@@ -7,8 +7,9 @@ in them. Outside pytest, :func:`use_cassette` gives the same defaults.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from ._lazy import lazy_attributes
 
 if TYPE_CHECKING:
     from ._errors import (
@@ -17,22 +18,29 @@ if TYPE_CHECKING:
         CassetteLockError,
         LLMCassettesError,
         StaleRecordingWarning,
+        ToolRecordError,
+        ToolReplayError,
         UnusedRecordingsError,
     )
-    from .format._serializer import CassetteSerializer
-    from .providers._registry import register_endpoint
-    from .recording._vcr import LLMVCR, use_cassette
-    from .recording.tools._tool import tool
+    from .format import CassetteSerializer
+    from .providers import register_endpoint
+    from .recording import LLMVCR, CassetteMiss, current_cassette, use_cassette
+    from .recording.tools import ToolPatcher, tool
 
 __all__ = [
     "LLMVCR",
     "CassetteDriftWarning",
     "CassetteFormatError",
     "CassetteLockError",
+    "CassetteMiss",
     "CassetteSerializer",
     "LLMCassettesError",
     "StaleRecordingWarning",
+    "ToolPatcher",
+    "ToolRecordError",
+    "ToolReplayError",
     "UnusedRecordingsError",
+    "current_cassette",
     "register_endpoint",
     "tool",
     "use_cassette",
@@ -40,22 +48,27 @@ __all__ = [
 
 # Imported on first use: the pytest plugin is loaded before pytest-recording
 # registers vcrpy for assertion rewriting, so importing vcrpy here would warn.
-_WHERE = {
-    "LLMVCR": ".recording._vcr",
-    "use_cassette": ".recording._vcr",
-    "CassetteDriftWarning": "._errors",
-    "CassetteFormatError": "._errors",
-    "CassetteLockError": "._errors",
-    "LLMCassettesError": "._errors",
-    "StaleRecordingWarning": "._errors",
-    "UnusedRecordingsError": "._errors",
-    "register_endpoint": ".providers._registry",
-    "CassetteSerializer": ".format._serializer",
-    "tool": ".recording.tools._tool",
-}
-
-
-def __getattr__(name: str) -> Any:
-    if name in _WHERE:
-        return getattr(importlib.import_module(_WHERE[name], __name__), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = lazy_attributes(
+    __name__,
+    {
+        **dict.fromkeys(
+            ["LLMVCR", "CassetteMiss", "current_cassette", "use_cassette"], ".recording"
+        ),
+        **dict.fromkeys(["ToolPatcher", "tool"], ".recording.tools"),
+        **dict.fromkeys(
+            [
+                "CassetteDriftWarning",
+                "CassetteFormatError",
+                "CassetteLockError",
+                "LLMCassettesError",
+                "StaleRecordingWarning",
+                "ToolRecordError",
+                "ToolReplayError",
+                "UnusedRecordingsError",
+            ],
+            "._errors",
+        ),
+        "CassetteSerializer": ".format",
+        "register_endpoint": ".providers",
+    },
+)

@@ -8,6 +8,8 @@ __all__ = [
     "CassetteLockError",
     "LLMCassettesError",
     "StaleRecordingWarning",
+    "ToolRecordError",
+    "ToolReplayError",
     "UnusedRecordingsError",
 ]
 
@@ -34,6 +36,28 @@ class UnusedRecordingsError(LLMCassettesError, AssertionError):
 
 class CassetteLockError(LLMCassettesError):
     """A cassette's write lock cannot be taken; the message names the lock's path and why."""
+
+
+class ToolRecordError(LLMCassettesError, TypeError):
+    """A tool's argument or result cannot be stored; the message names the tool and where.
+
+    Raised at record time, so a cassette that could not be replayed faithfully is
+    never written.
+    """
+
+
+class ToolReplayError(LLMCassettesError):
+    """A recorded tool outcome cannot be rebuilt as it was.
+
+    Either its ``__type__`` may not be imported from a cassette (pass the class in
+    ``types=``), or the tool raised an exception whose type cannot be rebuilt: then
+    this error is raised in its place, carrying ``type_name`` and ``message``.
+    """
+
+    def __init__(self, text: str, *, type_name: str | None = None, message: str = "") -> None:
+        super().__init__(text)
+        self.type_name = type_name
+        self.message = message
 
 
 class CassetteDriftWarning(UserWarning):

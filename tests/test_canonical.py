@@ -27,7 +27,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from llm_cassettes.matching._canonical import (
+from llm_cassettes.matching import (
     MISSING,
     Canonical,
     CanonicalOptions,

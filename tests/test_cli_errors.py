@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from llm_cassettes.cli import main
-from llm_cassettes.format._lock import LOCK_DIR
+from llm_cassettes.format import LOCK_DIR
 
 COMMITTED = Path(__file__).parent.parent / "cassettes" / "tests" / "test_recorded_cassettes"
 CORPUS = Path(__file__).parent / "data" / "llama_stack" / "corpus" / "integration"

@@ -20,8 +20,8 @@ from hypothesis import strategies as st
 from vcr import matchers as vcr_matchers
 from vcr.request import Request
 
-from llm_cassettes.matching._matchers import key_of
-from llm_cassettes.recording._cassette import LLMCassette
+from llm_cassettes.matching import key_of
+from llm_cassettes.recording import LLMCassette
 
 PROPERTY = settings(
     max_examples=int(os.environ.get("FUZZ_EXAMPLES", "150")),

@@ -9,8 +9,7 @@ from typing import Any
 import openai
 import pytest
 
-from llm_cassettes import use_cassette
-from llm_cassettes.recording._cassette import CassetteMiss
+from llm_cassettes import CassetteMiss, use_cassette
 from tests.fake_openai import FAKE_API_KEY, FakeOpenAI
 from tests.helpers import dump
 

@@ -20,12 +20,10 @@ import openai
 import pytest
 from openai.types import Model
 
-from llm_cassettes import cli, tool, use_cassette
+from llm_cassettes import CassetteMiss, ToolReplayError, cli, tool, use_cassette
 from llm_cassettes.migrate import SHARED_CASSETTE, cassette_path_for, import_llama_stack, upgrade
 from llm_cassettes.migrate._llama_stack import convert
-from llm_cassettes.providers._registry import resolve_type
-from llm_cassettes.recording._cassette import CassetteMiss
-from llm_cassettes.recording.tools._tool import ToolReplayError
+from llm_cassettes.providers import resolve_type
 from tests.fake_openai import FAKE_API_KEY, SECRET_ORGANIZATION, FakeOpenAI
 from tests.helpers import read_cassette
 

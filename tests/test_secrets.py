@@ -18,8 +18,9 @@ from typing import Any
 import pytest
 import yaml
 
-from llm_cassettes.format._lock import LOCK_DIR
-from llm_cassettes.format._serializer import CassetteSerializer
+from llm_cassettes import CassetteSerializer
+from llm_cassettes.format import LOCK_DIR
+from llm_cassettes.scrub import REDACTED, Redaction, Scrubber, ScrubOptions
 from llm_cassettes.scrub._detector import (
     SecretDetector,
     cookie_values,
@@ -27,7 +28,6 @@ from llm_cassettes.scrub._detector import (
     hide_secrets_in_name,
     split_words,
 )
-from llm_cassettes.scrub._scrubber import REDACTED, Redaction, Scrubber, ScrubOptions
 from tests.fake_openai import FakeOpenAI
 
 DATA = Path(__file__).parent / "data"

@@ -10,8 +10,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from llm_cassettes import CassetteSerializer
-from llm_cassettes._wire._sse import encode, parse
-from llm_cassettes.scrub._scrubber import REDACTED, Scrubber
+from llm_cassettes._wire import encode_sse as encode
+from llm_cassettes._wire import parse_sse as parse
+from llm_cassettes.scrub import REDACTED, Scrubber
 
 
 def interaction(

@@ -21,9 +21,15 @@ import openai
 import pytest
 from pydantic import BaseModel, ConfigDict
 
-from llm_cassettes import tool, use_cassette
-from llm_cassettes.recording._cassette import CassetteMiss, current_cassette
-from llm_cassettes.recording.tools._tool import ToolPatcher, ToolRecordError, ToolReplayError
+from llm_cassettes import (
+    CassetteMiss,
+    ToolPatcher,
+    ToolRecordError,
+    ToolReplayError,
+    current_cassette,
+    tool,
+    use_cassette,
+)
 from tests.fake_openai import FAKE_API_KEY, FakeOpenAI, ReceivedRequest
 from tests.helpers import read_cassette
 

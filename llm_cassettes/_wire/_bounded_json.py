@@ -14,28 +14,28 @@ from __future__ import annotations
 import json
 from typing import Any
 
-__all__ = ["MAX_DEPTH", "TooDeep", "loads", "too_deep"]
+__all__ = ["MAX_DEPTH", "JSONTooDeep", "loads", "too_deep"]
 
 #: Deepest JSON value handled as data. Real API payloads (JSON schemas in tool
 #: definitions included) stay below 30.
 MAX_DEPTH = 100
 
 
-class TooDeep(ValueError):
+class JSONTooDeep(ValueError):
     """A JSON document nested deeper than :data:`MAX_DEPTH`."""
 
 
 def loads(text: str | bytes, max_depth: int = MAX_DEPTH) -> Any:
-    """``json.loads``, raising :class:`TooDeep` (a ``ValueError``) beyond ``max_depth``.
+    """``json.loads``, raising :class:`JSONTooDeep` (a ``ValueError``) beyond ``max_depth``.
 
     Raises ValueError for invalid JSON as ``json.loads`` does; never RecursionError.
     """
     try:
         value = json.loads(text)
     except RecursionError:
-        raise TooDeep(f"JSON nested more than {max_depth} levels deep") from None
+        raise JSONTooDeep(f"JSON nested more than {max_depth} levels deep") from None
     if _brackets(text) > max_depth and too_deep(value, max_depth):
-        raise TooDeep(f"JSON nested more than {max_depth} levels deep")
+        raise JSONTooDeep(f"JSON nested more than {max_depth} levels deep")
     return value
 
 

@@ -1,8 +1,9 @@
 """The ``llm-cassettes`` command (also ``python -m llm_cassettes``).
 
-Each group of subcommands lives in its own module exposing
-``register(subparsers)``; this module only assembles them, so a new command
-is a new module plus one line in :data:`COMMAND_MODULES`.
+Each command is one small ``add_*_command(subparsers)`` function next to the
+code that runs it: ``review/`` (``show``, ``check``, ``diff``) and
+``_migrate`` (``import-llama-stack``, ``upgrade``, over :mod:`llm_cassettes.migrate`).
+A new command is such a function plus one line in :data:`COMMANDS`.
 
 Exit codes: 0 success, 1 a problem was found or an operation failed,
 2 bad usage.
@@ -11,14 +12,23 @@ Exit codes: 0 success, 1 a problem was found or an operation failed,
 from __future__ import annotations
 
 import argparse
-import importlib
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
-__all__ = ["COMMAND_MODULES", "main"]
+from ._common import Subparsers
+from ._migrate import add_import_command, add_upgrade_command
+from .review import add_check_command, add_diff_command, add_show_command
 
-#: Modules that add subcommands. A module that is not there yet is skipped.
-COMMAND_MODULES = ("llm_cassettes.cli.review", "llm_cassettes.migrate")
+__all__ = ["COMMANDS", "build_parser", "main"]
+
+#: The subcommands, in the order ``--help`` lists them.
+COMMANDS: tuple[Callable[[Subparsers], None], ...] = (
+    add_show_command,
+    add_check_command,
+    add_diff_command,
+    add_import_command,
+    add_upgrade_command,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -29,14 +39,8 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Exit codes: 0 ok, 1 problems found or an operation failed, 2 bad usage.",
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name == name:
-                continue
-            raise
-        module.register(subparsers)
+    for add_command in COMMANDS:
+        add_command(subparsers)
     return parser
 
 

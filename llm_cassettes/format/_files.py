@@ -24,7 +24,7 @@ __all__ = [
     "CASSETTE_SUFFIXES",
     "CassetteFile",
     "cassette_files",
-    "find",
+    "find_files",
     "looks_like_cassette",
     "read_text",
     "walked",
@@ -68,7 +68,7 @@ def walked(directory: Path) -> bool:
     return not (directory / "pyvenv.cfg").is_file()  # a virtual environment
 
 
-def find(
+def find_files(
     paths: Iterable[str | os.PathLike[str]], suffixes: tuple[str, ...] = CASSETTE_SUFFIXES
 ) -> list[Found]:
     """The files named and the files with ``suffixes`` under the directories named.
@@ -115,7 +115,7 @@ def cassette_files(
     Files found by walking that are not cassettes are left out silently; files
     named explicitly are always yielded (the loader then says what is wrong).
     """
-    for found in find(paths, suffixes):
+    for found in find_files(paths, suffixes):
         try:
             text = read_text(found.path)
         except CassetteFormatError as exc:

@@ -31,11 +31,13 @@ from typing import Any
 
 from vcr.persisters.filesystem import CassetteNotFoundError
 from vcr.request import Request
-from vcr.serializers import compat
+from vcr.serializers.compat import convert_to_bytes, convert_to_unicode
 
+from .. import _compat
 from .._errors import CassetteFormatError
 from ._lock import cassette_lock
 from ._provenance import LOAD_INFO, MATCHING_KEY, LoadInfo, file_matching, interaction_matching
+from ._serializer import CassetteSerializer, WrappedSerializer
 
 __all__ = ["CassettePersister", "write_atomic"]
 
@@ -152,7 +154,7 @@ def _interaction(item: Any, where: str) -> tuple[Request, dict[str, Any]]:
     if not isinstance(request.get("body"), (str, bytes, type(None))):
         raise CassetteFormatError(f"{where}.request.body: expected a string or a json body")
     try:
-        parsed = Request._from_dict(request)
+        parsed = _compat.request_from_dict(request)
     except (LookupError, TypeError, AttributeError, ValueError) as exc:
         raise CassetteFormatError(f"{where}.request: malformed ({exc})") from exc
     response = item.get("response")
@@ -168,7 +170,7 @@ def _interaction(item: Any, where: str) -> tuple[Request, dict[str, Any]]:
             body.get("string", 0), (str, bytes, type(None))
         ):
             raise CassetteFormatError(f"{where}.response.body: expected a string, json or sse body")
-    return parsed, compat.convert_to_bytes(response)
+    return parsed, convert_to_bytes(response)
 
 
 def _check_headers(headers: Any, where: str) -> None:
@@ -183,15 +185,13 @@ def _check_headers(headers: Any, where: str) -> None:
 
 def _item(request: Request, response: Any) -> Item:
     return {
-        "request": compat.convert_to_unicode(request._to_dict()),
-        "response": compat.convert_to_unicode(response),
+        "request": convert_to_unicode(_compat.request_to_dict(request)),
+        "response": convert_to_unicode(response),
     }
 
 
 def _deserialize(serializer: Any, text: str, path: str) -> dict[str, Any]:
     """Run a serializer, making any failure name the file."""
-    from ._serializer import CassetteSerializer, WrappedSerializer
-
     try:
         if isinstance(serializer, (CassetteSerializer, WrappedSerializer)):
             data = serializer.deserialize(text, source=path)

@@ -22,7 +22,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .._wire import _bounded_json as _json
+from .._wire import loads_json
 
 __all__ = [
     "BODY",
@@ -119,7 +119,7 @@ def model_of(body: Any) -> str | None:
     elif not isinstance(body, str) or '"model"' not in body:
         return None
     try:
-        value = _json.loads(body)
+        value = loads_json(body)
     except ValueError:
         return None
     model = value.get("model") if isinstance(value, dict) else None

@@ -25,9 +25,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from .._errors import CassetteDriftWarning, CassetteFormatError
-from .._wire import _bounded_json as _json
-from .._wire import _sse
-from ..providers._registry import (
+from .._wire import JSONTooDeep, encode_sse, loads_json, parse_sse, too_deep
+from ..providers import (
     UNVALIDATED_TYPES,
     Endpoint,
     NotInstalledError,
@@ -36,16 +35,15 @@ from ..providers._registry import (
     find_endpoint,
     resolve_type,
 )
-from ..recording.tools._tool import METHOD as TOOL_METHOD
-from ..recording.tools._tool import check_outcome
-from ..scrub._scrubber import Scrubber
+from ..scrub import Scrubber
 from . import _yaml
+from ._payload import DATA_KEY, TYPE_KEY, typed
+from ._tool_record import METHOD as TOOL_METHOD
+from ._tool_record import check_outcome
 
-__all__ = ["FORMAT_VERSION", "CassetteSerializer", "WrappedSerializer"]
+__all__ = ["FORMAT_VERSION", "UNTYPED_KEY", "CassetteSerializer", "WrappedSerializer"]
 
 FORMAT_VERSION = 1
-TYPE_KEY = "__type__"
-DATA_KEY = "__data__"
 #: Beside ``string``: why a body that looks like JSON is stored as text.
 UNTYPED_KEY = "untyped"
 
@@ -94,8 +92,8 @@ def _maybe_json(text: str) -> tuple[bool, Any]:
     if not stripped or stripped[0] not in "{[":
         return False, None
     try:
-        value = _json.loads(text)
-    except _json.TooDeep as exc:
+        value = loads_json(text)
+    except JSONTooDeep as exc:
         return False, _Untyped(str(exc))
     except ValueError:
         return False, None
@@ -315,8 +313,8 @@ class CassetteSerializer:
         The SDK class is stored once for the stream when every JSON event has
         the same one, else on each event.
         """
-        events = _sse.parse(text)
-        if events is None or _sse.parse(_sse.encode(events)) != events:
+        events = parse_sse(text)
+        if events is None or parse_sse(encode_sse(events)) != events:
             return None  # a shape we would not replay faithfully stays a raw string
         event_type = endpoint.event if endpoint else None
         names: list[str | None] = []
@@ -351,13 +349,13 @@ class CassetteSerializer:
             return value
         name = concrete_type(endpoint.body, value)
         if name:
-            return {TYPE_KEY: name, DATA_KEY: value}
+            return typed(name, value)
         items = value.get("data")
         if endpoint.items and isinstance(items, list):
             typed_items = []
             for item in items:
                 item_name = concrete_type(endpoint.items, item)
-                typed_items.append({TYPE_KEY: item_name, DATA_KEY: item} if item_name else item)
+                typed_items.append(typed(item_name, item) if item_name else item)
             return {**value, "data": typed_items}
         return value
 
@@ -446,7 +444,7 @@ class CassetteSerializer:
             if cls is not None and data and self.validate and data[0] == "{":
                 _validate_json(cls, data, f"{where}.events[{index}]")
             wire.append(event)  # type: ignore[arg-type]
-        return _sse.encode(wire)
+        return encode_sse(wire)
 
     def _resolve(self, name: Any, where: str) -> type | None:
         """The class a ``__type__`` names; an error outside the allowlist, a warning if gone."""
@@ -525,7 +523,7 @@ class WrappedSerializer:
             raise CassetteFormatError(deep) from None
         except Exception as exc:  # noqa: BLE001 - each format has its own parse errors
             raise CassetteFormatError(f"{source}: cannot be read ({type(exc).__name__}: {exc})")
-        if _json.too_deep(data, _yaml.MAX_DEPTH):
+        if too_deep(data, _yaml.MAX_DEPTH):
             raise CassetteFormatError(deep)
         return self.serializer.decode(data, source)
 

@@ -37,7 +37,7 @@ BLOCK_THRESHOLD = 80
 
 #: Deepest nesting of mappings and sequences a cassette may have. What this library
 #: writes stays far below: typed JSON bodies and tool results hold at most
-#: :data:`llm_cassettes._json.MAX_DEPTH` levels (100) under a few levels of cassette.
+#: :data:`llm_cassettes._wire.MAX_JSON_DEPTH` levels (100) under a few levels of cassette.
 MAX_DEPTH = 200
 
 #: Largest cassette file read (characters). Recordings of big uploads reach tens of

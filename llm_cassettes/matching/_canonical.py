@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 from urllib.parse import parse_qsl
 
-from .._wire._bounded_json import loads as _loads_bounded
+from .._wire import loads_json
 
 __all__ = [
     "MISSING",
@@ -748,7 +748,7 @@ _DEFAULT_OPTIONS = CanonicalOptions()
 
 def _json(body: bytes | str, plan: _Plan) -> Canonical | None:
     try:
-        data = _loads_bounded(body)  # deeper than the walk can go: compared as bytes
+        data = loads_json(body)  # deeper than the walk can go: compared as bytes
     except (ValueError, UnicodeDecodeError):
         return None
     norm = _Normalizer(plan)

@@ -17,12 +17,14 @@ from vcr import matchers as vcr_matchers
 from vcr.request import Request
 from vcr.util import read_body
 
-from ._canonical import Canonical, CanonicalOptions, canonicalize
+from .. import _compat
+from ._canonical import Canonical, CanonicalOptions, canonicalize, diff, format_diff
 
 __all__ = ["BODY_MATCHER", "DEFAULT_MATCH_ON", "body_matcher", "canonical_body", "key_of"]
 
 BODY_MATCHER = "llm_body"
-DEFAULT_MATCH_ON = ("method", "scheme", "host", "port", "path", "query", BODY_MATCHER)
+#: vcrpy's default ``match_on`` plus the canonical body.
+DEFAULT_MATCH_ON = (*_compat.VCRPY_DEFAULT_MATCH_ON, BODY_MATCHER)
 
 Matcher = Callable[[Request, Request], Any]
 
@@ -50,22 +52,11 @@ def body_matcher(options: CanonicalOptions) -> Matcher:
     def llm_body(r1: Request, r2: Request) -> None:
         one, two = canonical_body(r1, options), canonical_body(r2, options)
         if one.key != two.key:
-            from ._canonical import diff, format_diff
-
             raise AssertionError("canonical bodies differ:\n" + format_diff(diff(two, one)))
 
     llm_body.key = lambda request: canonical_body(request, options).key  # type: ignore[attr-defined]
     llm_body.options = options  # type: ignore[attr-defined]
     return llm_body
-
-
-# compat: vcrpy's own normalizations (9.x: "https://x.com" and "https://x.com/" are one
-# URI), used as they are so that a key is equal exactly when vcrpy's matcher says "match"
-# (a property test pins this for every built-in matcher). Older vcrpy compares raw values.
-_normalized_uri: Callable[[Request], str] = getattr(
-    vcr_matchers, "_normalized_uri", lambda request: request.uri
-)
-_normalized_path: Callable[[str], str] = getattr(vcr_matchers, "_normalized_path", lambda p: p)
 
 
 def _query(request: Request) -> tuple[tuple[str, str], ...]:
@@ -76,16 +67,17 @@ def _headers(request: Request) -> frozenset[tuple[str, Any]]:
     return frozenset(request.headers.lower_items())  # vcrpy compares them case-insensitively
 
 
-#: Keys of vcrpy's matchers. ``body`` has none: it compares parsed bodies when both
+#: Keys of vcrpy's matchers, equal exactly when vcrpy's matcher says "match" (with
+#: vcrpy's own normalizations, a property test pins this). ``body`` has none: it compares parsed bodies when both
 #: requests have the same content type and raw bytes otherwise, which is not an
 #: equivalence (no key can agree with it), so it runs pairwise within a key's bucket.
 _BUILTIN_KEYS: Mapping[Any, Callable[[Request], Any]] = {
     vcr_matchers.method: lambda r: r.method,
-    vcr_matchers.uri: _normalized_uri,
+    vcr_matchers.uri: _compat.normalized_uri,
     vcr_matchers.scheme: lambda r: r.scheme,
     vcr_matchers.host: lambda r: r.host,
     vcr_matchers.port: lambda r: r.port,
-    vcr_matchers.path: lambda r: _normalized_path(r.path),
+    vcr_matchers.path: lambda r: _compat.normalized_path(r.path),
     vcr_matchers.query: _query,
     vcr_matchers.raw_body: read_body,
     vcr_matchers.headers: _headers,

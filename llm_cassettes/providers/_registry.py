@@ -139,7 +139,8 @@ for _method, _path, _body, _event, _items in [
     )
 
 
-def _is_allowed(dotted: str) -> bool:
+def is_allowed_type(dotted: str) -> bool:
+    """Whether a dotted name is inside the allowlist (only then may a cassette import it)."""
     return any(dotted.startswith(prefix) for prefix in TYPE_ALLOWLIST)
 
 
@@ -259,7 +260,7 @@ def resolve_type(dotted: str) -> type:
     something that is not a pydantic model, and ImportError/AttributeError when
     the installed SDK no longer has it (callers turn that into a drift warning).
     """
-    if not isinstance(dotted, str) or not _is_allowed(dotted):
+    if not isinstance(dotted, str) or not is_allowed_type(dotted):
         raise TypeNotAllowedError(
             f"__type__ {dotted!r} is outside the allowlist ({', '.join(TYPE_ALLOWLIST)})"
         )
@@ -306,13 +307,10 @@ def _typer(dotted: str) -> _Typer | None:
     if isinstance(target, type):
         name = type_name(target)
         return lambda value: name if _fits(target, value) else None
-    try:
-        from openai._models import construct_type
-    except ImportError:  # pragma: no cover - openai is a dependency
-        return None
+    from .._compat import construct_openai_type  # imports vcrpy: not at plugin load
 
     def concrete(value: Any) -> str | None:
-        cls = type(construct_type(type_=target, value=value))
+        cls = type(construct_openai_type(target, value))
         if hasattr(cls, "model_fields") and _fits(cls, value):
             return type_name(cls)
         return None

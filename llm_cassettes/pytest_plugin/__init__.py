@@ -1,16 +1,21 @@
 """The pytest plugin: pytest-recording, with typed, scrubbed cassettes one per test ID.
 
-Registered through the ``pytest11`` entry point. pytest-recording keeps doing
+Registered through the ``pytest11`` entry point ``llm_cassettes`` (``-p
+no:llm_cassettes`` switches it off). pytest-recording keeps doing
 everything it does (markers, ``--record-mode``, ``--block-network``,
 fixtures); this plugin only
 
-* turns the ``VCR`` it builds into an :class:`~llm_cassettes._vcr.LLMVCR`
+* turns the ``VCR`` it builds into an :class:`~llm_cassettes.recording.LLMVCR`
   (``pytest_recording_configure``),
 * names cassettes by full test ID (``vcr_cassette_dir`` / ``default_cassette_name``),
 * reports what replay noticed without failing: stale recordings in cassettes
   recorded without this library, and recordings no test played. Each test's
   findings travel on its call report (so pytest-xdist brings them from the
-  workers) and end the session as one terminal summary section.
+  workers) and end the session as one terminal summary section (``_summary``).
+
+Its fixtures (``_fixtures``) are registered at configure time, after
+pytest-recording's, so the same-named ones win; ``_naming`` maps test IDs to
+cassette files, for the fixtures, ``check --orphans`` and the importer alike.
 """
 
 from __future__ import annotations
@@ -21,17 +26,44 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from .. import recording
 from .._errors import StaleRecordingWarning, UnusedRecordingsError
-from ..recording import _findings
 from . import _fixtures
-from ._fixtures import INI_DIR
+from ._naming import (
+    INI_DIR,
+    cassette_dir,
+    cassette_name,
+    configured_tree,
+    legacy_cassette_name,
+    module_cassette_dir,
+    safe_stem,
+)
+from ._summary import REPORT_ATTRIBUTE, SessionReport
 
 if TYPE_CHECKING:
     from vcr import VCR
 
+__all__ = [
+    # what other parts of the package use: the plugin's naming rules
+    "INI_DIR",
+    "cassette_dir",
+    "cassette_name",
+    "configured_tree",
+    "legacy_cassette_name",
+    "module_cassette_dir",
+    # what pytest uses: the hooks
+    "pytest_addoption",
+    "pytest_configure",
+    "pytest_recording_configure",
+    "pytest_runtest_call",
+    "pytest_runtest_makereport",
+    "pytest_runtest_setup",
+    "pytest_runtest_teardown",
+    "safe_stem",
+]
+
 INI_STRICT = "llm_cassettes_strict"
-_REPORT_ATTRIBUTE = "llm_cassettes"  # on call reports; xdist serializes report attributes
-_TEST_FINDINGS = pytest.StashKey[_findings.TestFindings]()
+_TEST_FINDINGS = pytest.StashKey[recording.TestFindings]()
 
 _current_item: pytest.Item | None = None
 
@@ -67,7 +99,7 @@ def pytest_configure(config: pytest.Config) -> None:
     # Registered now, after every entry-point plugin, so these fixtures take
     # precedence over pytest-recording's same-named ones (a conftest still wins).
     config.pluginmanager.register(_fixtures, "llm_cassettes.fixtures")
-    config.pluginmanager.register(_SessionReport(), "llm_cassettes.report")
+    config.pluginmanager.register(SessionReport(), "llm_cassettes.report")
 
 
 def _strict(config: pytest.Config) -> bool:
@@ -79,7 +111,7 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     """Remember the running test, so a cassette can name it in errors and metadata."""
     global _current_item
     _current_item = item
-    _findings.start_tracking()  # the vcr fixture opens the test's cassette during setup
+    recording.start_tracking()  # the vcr fixture opens the test's cassette during setup
 
 
 @pytest.hookimpl(wrapper=True)
@@ -89,16 +121,16 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, Any, Any]:
     try:
         result = yield
     except BaseException:  # it did not run to the end: what it left unplayed means nothing
-        tracked = _findings.tracked()
-        item.stash[_TEST_FINDINGS] = _findings.collect(item.nodeid, tracked, unused=False)
+        tracked = recording.tracked()
+        item.stash[_TEST_FINDINGS] = recording.collect(item.nodeid, tracked, unused=False)
         raise
-    findings = _findings.collect(item.nodeid, _findings.tracked())
+    findings = recording.collect(item.nodeid, recording.tracked())
     item.stash[_TEST_FINDINGS] = findings
     if findings.stale:
         warnings.warn(StaleRecordingWarning(findings.stale_message()), stacklevel=1)
-    forbidden = [c for c in _findings.tracked() if not c.allow_unused and c.unused()]
+    forbidden = [c for c in recording.tracked() if not c.allow_unused and c.unused()]
     if forbidden:
-        unused = _findings.collect(item.nodeid, forbidden)
+        unused = recording.collect(item.nodeid, forbidden)
         raise UnusedRecordingsError(unused.unused_message())
     return result
 
@@ -108,7 +140,7 @@ def pytest_runtest_teardown(item: pytest.Item) -> Generator[None, Any, Any]:
     try:
         return (yield)
     finally:
-        _findings.stop_tracking()
+        recording.stop_tracking()
 
 
 @pytest.hookimpl(wrapper=True)
@@ -116,36 +148,12 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[Any]) -> 
     report = yield
     findings = item.stash.get(_TEST_FINDINGS, None)
     if call.when == "call" and findings:
-        setattr(report, _REPORT_ATTRIBUTE, findings.to_data())
+        setattr(report, REPORT_ATTRIBUTE, findings.to_data())
     return report
 
 
-class _SessionReport:
-    """The session's findings, gathered from this process's tests or from xdist workers'
-    reports, for the terminal summary (one instance per pytest run)."""
-
-    def __init__(self) -> None:
-        self.findings: list[_findings.TestFindings] = []
-
-    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        data = getattr(report, _REPORT_ATTRIBUTE, None)
-        findings = _findings.TestFindings.from_data(data) if data else None
-        if findings:
-            self.findings.append(findings)
-
-    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
-        if not self.findings:
-            return
-        found = sorted(self.findings, key=lambda f: f.test_id)  # xdist: in any order
-        terminalreporter.write_sep("=", _findings.title(found), yellow=True)
-        for line in _findings.render(found):
-            terminalreporter.write_line(line)
-
-
 def pytest_recording_configure(config: pytest.Config, vcr: VCR) -> None:
-    from ..recording._vcr import (
-        LLMVCR,
-    )  # imported late: pytest-recording registers vcr for assert rewriting
+    from ..recording import LLMVCR  # late: pytest-recording registers vcr for assert rewriting
 
     llm_vcr = LLMVCR.adopt(vcr)
     llm_vcr.strict = _strict(config)

@@ -12,22 +12,16 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from . import _naming as naming
+from ._naming import cassette_dir, cassette_name, configured_tree, legacy_cassette_name
 
 if TYPE_CHECKING:
-    from ..recording.tools._tool import ToolPatcher
-
-INI_DIR = "llm_cassettes_dir"
-
-
-def _tree(config: pytest.Config) -> str:
-    return str(config.getini(INI_DIR) or "").strip()
+    from ..recording.tools import ToolPatcher
 
 
 @pytest.fixture
 def llm_tools() -> Iterator[ToolPatcher]:
     """Record callables the test does not own as tools: ``llm_tools.patch(...)``, undone after."""
-    from ..recording.tools._tool import ToolPatcher
+    from ..recording.tools import ToolPatcher
 
     patcher = ToolPatcher()
     try:
@@ -39,11 +33,7 @@ def llm_tools() -> Iterator[ToolPatcher]:
 @pytest.fixture(scope="module")
 def vcr_cassette_dir(request: pytest.FixtureRequest) -> str:
     """Where this module's cassettes live (see the ``llm_cassettes_dir`` ini option)."""
-    test_file = Path(request.node.path)
-    tree = _tree(request.config)
-    if tree:
-        return os.fspath(naming.module_cassette_dir(request.config.rootpath, tree, test_file))
-    return os.fspath(test_file.parent / "cassettes" / test_file.stem)
+    return os.fspath(cassette_dir(request.config, Path(request.node.path)))
 
 
 @pytest.fixture
@@ -54,12 +44,12 @@ def default_cassette_name(request: pytest.FixtureRequest, vcr_cassette_dir: str)
         assert marker.args, "pass the cassette name to `pytest.mark.default_cassette`"
         return str(marker.args[0])
     item: Any = request.node
-    if not _tree(request.config):
-        legacy = naming.legacy_cassette_name(item)
+    if not configured_tree(request.config):
+        legacy = legacy_cassette_name(item)
         try:
             found = (Path(vcr_cassette_dir) / f"{legacy}.yaml").exists()
         except OSError:  # a name this file system cannot hold: there is no such file
             found = False
         if found:
             return legacy  # an existing pytest-recording cassette keeps working in place
-    return naming.cassette_name(item)
+    return cassette_name(item)

@@ -17,9 +17,20 @@ from pathlib import Path, PurePosixPath
 
 import pytest
 
-from ..scrub._detector import hide_secrets_in_name
+from ..scrub import hide_secrets_in_name
 
-__all__ = ["cassette_name", "legacy_cassette_name", "module_cassette_dir"]
+__all__ = [
+    "INI_DIR",
+    "cassette_dir",
+    "cassette_name",
+    "configured_tree",
+    "legacy_cassette_name",
+    "module_cassette_dir",
+    "safe_stem",
+]
+
+#: The ini option naming the one tree all cassettes live in (unset: pytest-recording's layout).
+INI_DIR = "llm_cassettes_dir"
 
 #: Longest cassette file stem we produce; file systems allow 255 bytes per name.
 MAX_STEM = 180
@@ -68,10 +79,9 @@ def legacy_cassette_name(item: pytest.Item) -> str:
 
 def _legacy_shorten(name: str, suffix: str = ".yaml") -> str:
     """pytest-recording's rule (``_vcr.use_cassette``), in characters as it counts them."""
-    try:  # compat: pytest-recording private, the limit it computed for this file system
-        from pytest_recording._vcr import MAX_FILENAME_LEN as limit
-    except ImportError:  # pragma: no cover - pytest-recording is a dependency
-        limit = 255
+    from .._compat import pytest_recording_filename_limit  # imports vcrpy: not at plugin load
+
+    limit = pytest_recording_filename_limit()
     if len(name) + len(suffix) <= limit:
         return name
     digest = hashlib.md5(name.encode(), usedforsecurity=False).hexdigest()
@@ -86,3 +96,17 @@ def module_cassette_dir(root: Path, tree: str, test_file: Path) -> Path:
         relative = PurePosixPath(test_file.name)  # a test outside the root: keep its name only
     parts = [safe_stem(part) for part in relative.with_suffix("").parts]
     return root.joinpath(tree, *parts)
+
+
+def configured_tree(config: pytest.Config) -> str:
+    """The ``llm_cassettes_dir`` ini option, or "" for pytest-recording's layout."""
+    return str(config.getini(INI_DIR) or "").strip()
+
+
+def cassette_dir(config: pytest.Config, test_file: Path) -> Path:
+    """The directory of a test module's cassettes: under ``llm_cassettes_dir``, mirroring the
+    test paths, or pytest-recording's ``<test dir>/cassettes/<module>/``."""
+    tree = configured_tree(config)
+    if tree:
+        return module_cassette_dir(config.rootpath, tree, test_file)
+    return test_file.parent / "cassettes" / test_file.stem

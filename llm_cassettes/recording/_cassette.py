@@ -32,14 +32,14 @@ from collections import defaultdict
 from collections.abc import Callable, Hashable, Iterator
 from typing import Any
 
-from vcr.cassette import Cassette, CassetteContextDecorator
 from vcr.errors import CannotOverwriteExistingCassetteException
 from vcr.matchers import requests_match
 from vcr.record_mode import RecordMode
 from vcr.request import Request
 
+from .._compat import Cassette, CassetteContext
 from .._errors import StaleRecordingWarning, UnusedRecordingsError
-from ..format._provenance import (
+from ..format import (
     BODY,
     LEGACY,
     LOAD_INFO,
@@ -49,8 +49,7 @@ from ..format._provenance import (
     Provenance,
     file_matching,
 )
-from ..matching._canonical import CanonicalOptions, diff, format_diff
-from ..matching._matchers import canonical_body, key_of
+from ..matching import CanonicalOptions, canonical_body, diff, format_diff, key_of
 from . import _findings
 
 __all__ = ["CassetteMiss", "LLMCassette", "current_cassette"]
@@ -82,42 +81,35 @@ def current_cassette() -> LLMCassette | None:
         return _ACTIVE[-1] if _ACTIVE else None
 
 
-class _Context(CassetteContextDecorator):
+class _Context(CassetteContext):
     """vcrpy's context decorator, also making the cassette :func:`current_cassette`."""
 
     _llm_cassette: LLMCassette | None = None
+    _token: contextvars.Token[LLMCassette | None] | None = None
 
-    def _patch_generator(self, cassette: Any) -> Iterator[Any]:
-        token = _CURRENT.set(cassette)
+    def entered(self, cassette: Any) -> None:
+        self._token = _CURRENT.set(cassette)
         self._llm_cassette = cassette
         cassette.tracked = _findings.opened(cassette)
         with _ACTIVE_LOCK:
             _ACTIVE.append(cassette)
+
+    def exited(self, cassette: Any) -> None:
+        with _ACTIVE_LOCK:
+            for position in range(len(_ACTIVE) - 1, -1, -1):
+                if _ACTIVE[position] is cassette:
+                    del _ACTIVE[position]
+                    break
+        token, self._token = self._token, None
         try:
-            yield from super()._patch_generator(cassette)
-        finally:
-            with _ACTIVE_LOCK:
-                for position in range(len(_ACTIVE) - 1, -1, -1):
-                    if _ACTIVE[position] is cassette:
-                        del _ACTIVE[position]
-                        break
-            try:
+            if token is not None:
                 _CURRENT.reset(token)
-            except ValueError:  # exited in another context (an async task): just clear it
-                _CURRENT.set(None)
+        except ValueError:  # exited in another context (an async task): just clear it
+            _CURRENT.set(None)
 
     def __exit__(self, *exc_info: object) -> None:
         cassette, self._llm_cassette = self._llm_cassette, None
-        try:
-            super().__exit__(*exc_info)
-        except BaseException:
-            # vcrpy saves before it unpatches: when saving fails, finish anyway, or the
-            # cassette stays patched in and current for every later test.
-            finish = self._CassetteContextDecorator__finish  # type: ignore[attr-defined]
-            self._CassetteContextDecorator__finish = None
-            if finish is not None:
-                finish.close()
-            raise
+        super().__exit__(*exc_info)
         if cassette is not None and not cassette.tracked and not any(exc_info):
             cassette.report_findings()
 
@@ -155,10 +147,7 @@ class LLMCassette(Cassette):
         self.tracked = False
         #: interactions that answered a changed request (legacy matching only)
         self.stale: list[_findings.Stale] = []
-        if not hasattr(self, "_metadata"):  # vcrpy 8 (the newest on Python 3.10)
-            self._metadata: dict[str, Any] = {}
-            self._persister = _MetadataAdapter(self._persister, self)
-        keyed = [(m, key_of(m)) for m in self._match_on]
+        keyed = [(m, key_of(m)) for m in self.match_on]
         self._key_fns: list[Callable[[Request], Any]] = [fn for _, fn in keyed if fn is not None]
         # vcrpy's own matching, for interactions recorded by it: all but the body matcher.
         self._legacy_key_fns = [
@@ -190,7 +179,7 @@ class LLMCassette(Cassette):
         last_request, last_keys, last_filtered = self._last
         if last_request is request:
             return last_keys, last_filtered
-        filtered = self._before_record_request(request)
+        filtered = self.filter_request(request)
         keys: tuple[Hashable, ...] = ()
         if filtered:
             keys = (self._key(filtered),)
@@ -199,17 +188,17 @@ class LLMCassette(Cassette):
         self._last = (request, keys, filtered)
         return keys, filtered
 
-    def _live_key(self, request: Request) -> tuple[Hashable, Request | None]:
-        """The body key of a live request (what a miss report looks up)."""
-        keys, filtered = self._live_keys(request)
-        return (keys[0] if keys else None), filtered
+    def recorded_for(self, request: Request) -> int:
+        """How many stored interactions answer exactly this live request (played or not)."""
+        keys, _ = self._live_keys(request)
+        return len(self._index.get(keys[0], ())) if keys else 0
 
     def _stored_key(self, index: int) -> Hashable:
         request = self.data[index][0]
         return self._legacy_key(request) if self._matched_legacy[index] else self._key(request)
 
     # -- recording -----------------------------------------------------------------------
-    def _load(self) -> None:
+    def load_interactions(self) -> None:
         # Loading builds hundreds of thousands of small objects, none of them garbage:
         # the cyclic collector would sweep the growing heap again and again for nothing
         # (measured: a third of replay time at 1,000 interactions).
@@ -217,13 +206,13 @@ class LLMCassette(Cassette):
         gc.disable()
         self._loading = True
         try:
-            super()._load()
+            super().load_interactions()
         finally:
             self._loading = False
             if gc_was_enabled:
                 gc.enable()
         # Only now is the file's metadata known (vcrpy sets it after appending): index.
-        default = file_matching(self._metadata)
+        default = file_matching(self.file_metadata)
         for index in range(len(self.data)):
             origin = self._origin[index]
             legacy = (origin.matching if origin else default) == LEGACY
@@ -242,7 +231,7 @@ class LLMCassette(Cassette):
             return  # a hook dropped it
         if self._loading:
             self._origin.append(origin)
-            return  # indexed by _load, once the file's metadata is known
+            return  # indexed by load_interactions, once the file's metadata is known
         self._origin.append(None)
         self._recorded_legacy.append(False)
         self._matched_legacy.append(False)
@@ -272,7 +261,7 @@ class LLMCassette(Cassette):
                 ):
                     yield index
 
-    def _responses(self, request: Request) -> Iterator[tuple[int, Any]]:
+    def matching_responses(self, request: Request) -> Iterator[tuple[int, Any]]:
         for index in self._candidates(request):
             yield index, self.data[index][1]
 
@@ -313,8 +302,8 @@ class LLMCassette(Cassette):
         if index is None:
             return super().play_response(request)  # raises vcrpy's UnhandledHTTPRequestError
         if self.play_counts[index] == 0:
-            if index < self._loaded_count:
-                self._played_interactions.append((self.data[index][0], self.data[index][1]))
+            if index < self.loaded_count:
+                self.note_played(self.data[index][0], self.data[index][1])
             if self._matched_legacy[index]:
                 self._note_if_stale(index, request)
         self.play_counts[index] += 1
@@ -323,7 +312,7 @@ class LLMCassette(Cassette):
     # -- what replay noticed -------------------------------------------------------------
     def body_options(self) -> CanonicalOptions:
         """The canonicalization this cassette's body matcher uses (the default without one)."""
-        for matcher in self._match_on:
+        for matcher in self.match_on:
             options = getattr(matcher, "options", None)
             if isinstance(options, CanonicalOptions):
                 return options
@@ -353,12 +342,14 @@ class LLMCassette(Cassette):
         """The file an interaction was read from and its index there, for reports."""
         origin = self._origin[index]
         if origin is None:
-            return display_path(self._path), index
+            return display_path(self.file_path), index
         return display_path(origin.source), origin.index
 
     def _from_extra(self, index: int) -> bool:
         origin = self._origin[index]
-        return origin is not None and os.path.abspath(origin.source) != os.path.abspath(self._path)
+        return origin is not None and os.path.abspath(origin.source) != os.path.abspath(
+            self.file_path
+        )
 
     def unused(self) -> list[_findings.Unused]:
         """Interactions of this cassette's own file that nothing played (modes none/once).
@@ -369,7 +360,7 @@ class LLMCassette(Cassette):
         if not self.report_unused or self.record_mode not in (RecordMode.NONE, RecordMode.ONCE):
             return []
         found = []
-        for index in range(self._loaded_count):
+        for index in range(self.loaded_count):
             if self.play_counts[index] == 0 and not self._from_extra(index):
                 where, at = self._where(index)
                 request = self.data[index][0]
@@ -378,43 +369,40 @@ class LLMCassette(Cassette):
 
     def report_findings(self) -> None:
         """Outside pytest: warn about stale recordings, fail on unused ones if not allowed."""
-        findings = _findings.collect(self.test_id or display_path(self._path), [self])
+        findings = _findings.collect(self.test_id or display_path(self.file_path), [self])
         if findings.stale:
             warnings.warn(StaleRecordingWarning(findings.stale_message()), stacklevel=3)
         if findings.unused and not self.allow_unused:
             raise UnusedRecordingsError(findings.unused_message())
 
     # -- saving --------------------------------------------------------------------------
-    def _new_interactions(self) -> list[tuple[Request, Any]]:
+    def new_interactions(self) -> list[tuple[Request, Any]]:
         if self._pairwise:
-            return super()._new_interactions()
-        old = set(self._keys[: self._loaded_count])
+            return super().new_interactions()
+        old = set(self._keys[: self.loaded_count])
         return [item for item, key in zip(self.data, self._keys, strict=True) if key not in old]
 
-    def _rerecorded_interactions(self) -> list[tuple[Request, Any]]:
+    def rerecorded_interactions(self) -> list[tuple[Request, Any]]:
         if self._pairwise:
-            return super()._rerecorded_interactions()
-        recorded = self.data[self._loaded_count :]
+            return super().rerecorded_interactions()
+        recorded = self.data[self.loaded_count :]
         if self.drop_unused_requests:
             return recorded
-        recorded_keys = set(self._keys[self._loaded_count :])
+        recorded_keys = set(self._keys[self.loaded_count :])
         # A legacy interaction is replaced by a re-recording of its method and URL.
         recorded_legacy = {self._legacy_key(request) for request, _ in recorded}
         kept = [
             self.data[i]
-            for i in range(self._loaded_count)
+            for i in range(self.loaded_count)
             if self._keys[i] not in (recorded_legacy if self._matched_legacy[i] else recorded_keys)
         ]
         return kept + recorded
 
-    def _persist(self, cassette_dict: dict[str, Any]) -> None:  # vcrpy 9 (8: the adapter)
-        super()._persist(self._prepare_save(cassette_dict))
-
-    def _prepare_save(self, cassette_dict: dict[str, Any]) -> dict[str, Any]:
+    def prepare_save(self, cassette_dict: dict[str, Any]) -> dict[str, Any]:
         """What to save: each interaction saying how it was recorded, and the provenance."""
         legacy = {id(response) for (_, response), old in zip(self.data, self._recorded_legacy)
                   if old}  # fmt: skip
-        loaded = {id(response) for _, response in self.data[: self._loaded_count]}
+        loaded = {id(response) for _, response in self.data[: self.loaded_count]}
         responses = cassette_dict["responses"]
         any_legacy = any(id(response) in legacy for response in responses)
         if any_legacy:  # a mixed cassette: the interactions recorded here say so
@@ -436,8 +424,8 @@ class LLMCassette(Cassette):
         A cassette recorded entirely in this session gets a new entry; one that
         was added to keeps its first recording date and gains lines only.
         """
-        recorded_now = len(self.data) > self._loaded_count
-        info = self._metadata.get(PROVENANCE_KEY)
+        recorded_now = len(self.data) > self.loaded_count
+        info = self.file_metadata.get(PROVENANCE_KEY)
         if fresh:
             updated = self._added.fresh()
         elif recorded_now or (legacy and not isinstance(info, dict)):
@@ -451,7 +439,7 @@ class LLMCassette(Cassette):
         else:
             updated.pop(MATCHING_KEY, None)
         if updated != info:
-            self._metadata = {**self._metadata, PROVENANCE_KEY: updated}
+            self.file_metadata = {**self.file_metadata, PROVENANCE_KEY: updated}
 
     # -- misses --------------------------------------------------------------------------
     def explain_miss(self, request: Request) -> str:
@@ -459,30 +447,6 @@ class LLMCassette(Cassette):
         from ._miss import explain
 
         return explain(self, request)
-
-
-class _MetadataAdapter:
-    """Cassette metadata for vcrpy 8, which only knows (requests, responses).
-
-    vcrpy 9 keeps ``metadata`` itself; on vcrpy 8 this wraps the persister so
-    provenance is still read and written, without forking vcrpy's load/save.
-    """
-
-    def __init__(self, inner: Any, cassette: LLMCassette) -> None:
-        self._inner = inner
-        self._cassette = cassette
-
-    def load_cassette(self, path: Any, serializer: Any) -> tuple[Any, Any]:
-        requests, responses, *metadata = self._inner.load_cassette(path, serializer=serializer)
-        if metadata:
-            self._cassette._metadata = metadata[0]
-        return requests, responses
-
-    def save_cassette(self, path: Any, cassette_dict: dict[str, Any], serializer: Any) -> None:
-        cassette_dict = self._cassette._prepare_save(cassette_dict)
-        if self._cassette._metadata and "metadata" not in cassette_dict:
-            cassette_dict = {**cassette_dict, "metadata": self._cassette._metadata}
-        self._inner.save_cassette(path, cassette_dict, serializer=serializer)
 
 
 class CassetteMiss(CannotOverwriteExistingCassetteException):

@@ -10,7 +10,7 @@ stopped making.
 The cassette gathers its findings while it replays; :func:`collect` turns the
 findings of the cassettes a test opened into one :class:`TestFindings`, which
 travels as plain data (pytest-xdist sends it from the workers with the test's
-report) and is rendered in the session's terminal summary by :func:`render`.
+report); the pytest plugin renders the session's findings in its terminal summary.
 """
 
 from __future__ import annotations
@@ -23,11 +23,21 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from ._cassette import LLMCassette
 
-__all__ = ["Stale", "TestFindings", "Unused", "collect", "render", "rerecord_all_command"]
+__all__ = [
+    "MAX_FIELDS",
+    "Stale",
+    "TestFindings",
+    "Unused",
+    "collect",
+    "opened",
+    "rerecord_all_command",
+    "start_tracking",
+    "stop_tracking",
+    "tracked",
+]
 
-#: Differing fields shown per stale interaction, and stale interactions per test.
+#: Differing fields kept per stale interaction.
 MAX_FIELDS = 5
-MAX_INTERACTIONS = 5
 
 
 @dataclass(frozen=True)
@@ -128,65 +138,6 @@ def rerecord_all_command(test_ids: Sequence[str]) -> str:
     its request by method and URL, so ``new_episodes`` would replay it again.
     """
     return "pytest --record-mode=rewrite " + " ".join(shlex.quote(t) for t in test_ids)
-
-
-def _plural(count: int, word: str) -> str:
-    return f"{count} {word}{'s' * (count != 1)}"
-
-
-def title(findings: Sequence[TestFindings]) -> str:
-    stale = sum(1 for f in findings if f.stale)
-    unused = sum(1 for f in findings if f.unused)
-    parts = []
-    if stale or not unused:
-        parts.append(f"{_plural(stale, 'test')} replayed stale recordings")
-    if unused:
-        parts.append(f"{_plural(unused, 'test')} left recordings unused")
-    return "llm-cassettes: " + ", ".join(parts)
-
-
-def render(findings: Sequence[TestFindings]) -> list[str]:
-    """The terminal summary section's lines, below its :func:`title`."""
-    lines: list[str] = []
-    stale = [f for f in findings if f.stale]
-    if stale:
-        lines.append(
-            "Recorded without llm-cassettes, these cassettes are matched by method and URL, "
-            "so they answered requests that have changed since they were recorded:"
-        )
-        for test in stale:
-            lines += ["", test.test_id]
-            by_cassette: dict[str, list[Stale]] = {}
-            for item in test.stale:
-                by_cassette.setdefault(item.cassette, []).append(item)
-            for cassette, items in by_cassette.items():
-                lines.append(f"  cassette: {cassette}")
-                for item in items[:MAX_INTERACTIONS]:
-                    lines.append(f"  interactions[{item.index}] {item.request}")
-                    lines += [f"  {line}" for line in item.differences]
-                    if item.more:
-                        lines.append(f"      ... and {item.more} more difference(s)")
-                if len(items) > MAX_INTERACTIONS:
-                    lines.append(
-                        f"  ... and {len(items) - MAX_INTERACTIONS} more stale interaction(s)"
-                    )
-    unused = [f for f in findings if f.unused]
-    if unused:
-        if lines:
-            lines.append("")
-        lines.append("Recorded but never replayed (dead recordings, or calls no longer made):")
-        for test in unused:
-            lines += ["", test.test_id]
-            for item in test.unused:
-                lines.append(f"  {item.cassette}: interactions[{item.index}] {item.request}")
-    if stale:
-        lines += [
-            "",
-            "To re-record exactly the stale tests:",
-            f"  {rerecord_all_command([test.test_id for test in stale])}",
-            "To make stale recordings fail instead: llm_cassettes_strict = true (or --llm-strict).",
-        ]
-    return lines
 
 
 # ---------------------------------------------------------------------------- tracking --

@@ -6,23 +6,16 @@ from typing import TYPE_CHECKING, Any
 
 from vcr.request import Request
 
-from ..matching._canonical import CanonicalOptions, diff, format_diff
-from ..matching._matchers import canonical_body
+from .._compat import VCRPY_DEFAULT_MATCH_ON
+from ..matching import canonical_body, diff, format_diff
 
 if TYPE_CHECKING:
     from ._cassette import LLMCassette
 
 _DIFF_LINES = 12
 _CANDIDATES = 200
-_PARTS = ("method", "scheme", "host", "port", "path", "query")
-
-
-def _options(cassette: LLMCassette) -> CanonicalOptions:
-    for matcher in cassette._match_on:
-        options = getattr(matcher, "options", None)
-        if isinstance(options, CanonicalOptions):
-            return options
-    return CanonicalOptions()
+#: The request parts compared before bodies: those vcrpy matches on by default.
+_PARTS = VCRPY_DEFAULT_MATCH_ON
 
 
 def _part(request: Request, name: str) -> Any:
@@ -33,21 +26,20 @@ def _part(request: Request, name: str) -> Any:
 def explain(cassette: LLMCassette, request: Request) -> str:
     from ._cassette import display_path, rerecord_command
 
-    live = cassette._before_record_request(request) or request
+    live = cassette.filter_request(request) or request
     mode = getattr(cassette.record_mode, "value", cassette.record_mode)
     lines = [f"No recorded interaction matches {live.method} {live.uri}", ""]
-    key, _ = cassette._live_key(request)
-    same = cassette._index.get(key, [])
-    if same:
+    recorded = cassette.recorded_for(request)
+    if recorded:
         lines.append(
-            f"The cassette has {len(same)} recorded response(s) for this exact request and all "
+            f"The cassette has {recorded} recorded response(s) for this exact request and all "
             "were already played: the test now makes it more often than when it was recorded."
         )
     else:
         lines += _closest(cassette, live)
     lines += [
         "",
-        f"  cassette:    {display_path(cassette._path)}",
+        f"  cassette:    {display_path(cassette.file_path)}",
         f"  test:        {cassette.test_id or '(not run by pytest)'}",
         f"  record mode: {mode}",
         "",
@@ -66,7 +58,7 @@ def _closest(cassette: LLMCassette, live: Request) -> list[str]:
     ]
     fewest = min(len(differing) for _, differing in scored)
     candidates = [item for item in scored if len(item[1]) == fewest][:_CANDIDATES]
-    options = _options(cassette)
+    options = cassette.body_options()
     live_body = canonical_body(live, options)
     # The candidate whose canonical body differs in the fewest places; the first on a tie.
     index, differing, differences = min(

@@ -9,7 +9,6 @@ user's ``before_record_request`` cannot switch scrubbing off by accident.
 
 from __future__ import annotations
 
-import functools
 import os
 import re
 from collections.abc import Callable, Mapping
@@ -19,11 +18,10 @@ from typing import Any
 from vcr import VCR
 from vcr.request import Request
 
-from ..format._persister import CassettePersister
-from ..format._serializer import CassetteSerializer, WrappedSerializer
-from ..matching._canonical import CanonicalOptions
-from ..matching._matchers import BODY_MATCHER, DEFAULT_MATCH_ON, body_matcher
-from ..scrub._scrubber import REDACTED, Scrubber, ScrubOptions
+from .. import _compat
+from ..format import CassettePersister, CassetteSerializer, WrappedSerializer
+from ..matching import BODY_MATCHER, DEFAULT_MATCH_ON, CanonicalOptions, body_matcher
+from ..scrub import REDACTED, Scrubber, ScrubOptions
 from ._cassette import LLMCassette
 
 __all__ = ["LLMVCR", "LLM_OPTIONS", "use_cassette"]
@@ -53,9 +51,6 @@ LLM_OPTIONS: dict[str, Any] = {
     "strict": None,  # None: the VCR's setting (the plugin's llm_cassettes_strict)
     "allow_unused": True,
 }
-
-#: vcrpy's default ``match_on``: a VCR with it has no matching chosen by the user.
-_VCRPY_MATCH_ON = ("method", "scheme", "host", "port", "path", "query")
 
 
 def _split_options(kwargs: dict[str, Any]) -> dict[str, Any]:
@@ -154,39 +149,7 @@ def _response_learner(scrubber: Scrubber) -> Callable[[Any], Any]:
     return learn_response
 
 
-def _replay_non_ascii_headers() -> None:
-    """Let vcrpy's httpx stub replay response headers that are not ASCII.
-
-    A server may send a header in latin-1 (``content-disposition: attachment;
-    filename="résumé.pdf"``); httpx decodes it and vcrpy records the text, but
-    on replay the stub hands that text back to ``httpx.Response``, which encodes
-    header strings as ASCII and raises ``UnicodeEncodeError``. Given bytes,
-    httpx decodes every header with the first of ASCII, UTF-8, latin-1 that
-    fits them all; as UTF-8 bytes, each value decodes back to the exact text
-    that was recorded.
-    """
-    try:
-        from vcr.stubs import httpx_stubs
-    except ImportError:  # pragma: no cover - vcrpy without its httpx stub
-        return
-    original = getattr(httpx_stubs, "_deserialize_headers", None)  # compat: vcrpy private
-    if original is None or getattr(original, "_llm_cassettes", False):
-        return
-
-    def deserialize_headers(headers: Any) -> list[tuple[Any, Any]]:
-        pairs = original(headers)
-        if all(not isinstance(value, str) or value.isascii() for _, value in pairs):
-            return pairs  # type: ignore[no-any-return]
-        return [
-            (name, value.encode("utf-8") if isinstance(value, str) else value)
-            for name, value in pairs
-        ]
-
-    deserialize_headers._llm_cassettes = True  # type: ignore[attr-defined]
-    httpx_stubs._deserialize_headers = deserialize_headers  # compat: vcrpy private
-
-
-_replay_non_ascii_headers()
+_compat.replay_non_ascii_headers()
 
 
 def _compose(first: Callable[[Any], Any], then: Callable[[Any], Any]) -> Callable[[Any], Any]:
@@ -197,7 +160,7 @@ def _compose(first: Callable[[Any], Any], then: Callable[[Any], Any]) -> Callabl
     return hook
 
 
-class LLMVCR(VCR):
+class LLMVCR(_compat.VCR):
     """A :class:`vcr.VCR` whose cassettes are typed, scrubbed and written atomically.
 
     pytest-recording builds a plain ``VCR`` for every test; this library's
@@ -205,6 +168,7 @@ class LLMVCR(VCR):
     :meth:`adopt`, keeping every setting pytest-recording made.
     """
 
+    cassette_class = LLMCassette
     test_id: str | None = None
     #: Match every interaction on its body, even those recorded by plain vcrpy.
     strict: bool = False
@@ -224,16 +188,15 @@ class LLMVCR(VCR):
     @classmethod
     def adopt(cls, vcr: VCR) -> LLMVCR:
         """Make pytest-recording's ``VCR`` an ``LLMVCR`` in place (same settings)."""
-        vcr.__class__ = cls
-        vcr.decode_compressed_response = True
-        if tuple(vcr.match_on) == _VCRPY_MATCH_ON:
-            vcr.match_on = DEFAULT_MATCH_ON  # vcrpy's default, so not the user's choice
+        llm_vcr = _compat.adopt(vcr, cls)
+        llm_vcr.decode_compressed_response = True
+        if tuple(llm_vcr.match_on) == _compat.VCRPY_DEFAULT_MATCH_ON:
+            llm_vcr.match_on = DEFAULT_MATCH_ON  # vcrpy's default, so not the user's choice
         else:
-            vcr._chosen_match_on = True
-        vcr.matchers[BODY_MATCHER] = body_matcher(canonical_options(LLM_OPTIONS))
-        extra_paths = getattr(vcr.persister, "extra_paths", ())
-        vcr.persister = CassettePersister(extra_paths)
-        return vcr  # type: ignore[return-value]
+            llm_vcr._chosen_match_on = True
+        llm_vcr.matchers[BODY_MATCHER] = body_matcher(canonical_options(LLM_OPTIONS))
+        llm_vcr.persister = CassettePersister(_compat.extra_cassette_paths(vcr))
+        return llm_vcr  # type: ignore[return-value]
 
     def get_merged_config(self, **kwargs: Any) -> dict[str, Any]:
         options = _split_options(kwargs)
@@ -266,11 +229,6 @@ class LLMVCR(VCR):
             merged["before_record_response"], _response_learner(scrubber)
         )
         return merged
-
-    def _use_cassette(self, with_current_defaults: bool = False, **kwargs: Any) -> Any:
-        if with_current_defaults:
-            return LLMCassette.use(**self.get_merged_config(**kwargs))
-        return LLMCassette.use_arg_getter(functools.partial(self.get_merged_config, **kwargs))
 
 
 def use_cassette(path: str | os.PathLike[str] | Callable[..., Any] | None = None, **kwargs: Any):

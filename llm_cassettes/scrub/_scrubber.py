@@ -28,8 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote_plus, unquote_plus, urlsplit, urlunsplit
 
-from .._wire import _bounded_json as _json
-from .._wire import _sse
+from .._wire import loads_json, parse_sse
 from ._detector import REDACTED, SECRET_HEADERS, SecretDetector
 
 __all__ = ["REDACTED", "SECRET_HEADERS", "Redaction", "ScrubOptions", "Scrubber"]
@@ -236,7 +235,7 @@ class Scrubber:
                     self.learn(content)
         elif media == "text/event-stream":
             if self._has_secret_key(text):
-                for event in _sse.parse(text) or []:
+                for event in parse_sse(text) or []:
                     if isinstance(event.get("data"), str):
                         self._learn_text(event["data"], "application/json")
         elif self._may_hold_names(text):
@@ -583,6 +582,6 @@ def _multipart_fields(text: str, content_type: str) -> Iterable[tuple[str, str]]
 
 def _parse_json(text: str) -> tuple[Any] | None:
     try:
-        return (_json.loads(text),)  # bounded: a body nested 500 deep is scrubbed as text
+        return (loads_json(text),)  # bounded: a body nested 500 deep is scrubbed as text
     except ValueError:
         return None

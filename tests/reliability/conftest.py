@@ -8,9 +8,8 @@ from pathlib import Path
 import openai
 import pytest
 
-from llm_cassettes import CassetteFormatError
-from llm_cassettes.format._persister import CassettePersister
-from llm_cassettes.format._serializer import CassetteSerializer
+from llm_cassettes import CassetteFormatError, CassetteSerializer
+from llm_cassettes.format import CassettePersister
 from tests.fake_openai import FAKE_API_KEY, FakeOpenAI, fake_openai, fake_openai_factory
 
 __all__ = ["fake_openai", "fake_openai_factory"]

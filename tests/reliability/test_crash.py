@@ -23,7 +23,7 @@ import openai
 import pytest
 
 from llm_cassettes import use_cassette
-from llm_cassettes.format._lock import LOCK_DIR
+from llm_cassettes.format import LOCK_DIR
 from tests.fake_openai import FAKE_API_KEY, FakeOpenAI
 from tests.reliability.conftest import stored_prompts
 

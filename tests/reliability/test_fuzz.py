@@ -22,10 +22,9 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from vcr.request import Request
 
-from llm_cassettes import CassetteFormatError, use_cassette
-from llm_cassettes.format._persister import CassettePersister
-from llm_cassettes.format._serializer import CassetteSerializer
-from llm_cassettes.scrub._scrubber import Scrubber, ScrubOptions
+from llm_cassettes import CassetteFormatError, CassetteSerializer, use_cassette
+from llm_cassettes.format import CassettePersister
+from llm_cassettes.scrub import Scrubber, ScrubOptions
 from tests.fake_openai import FAKE_API_KEY, FakeOpenAI
 
 FUZZ = settings(

@@ -34,12 +34,17 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from llm_cassettes import CassetteFormatError, tool, use_cassette
+from llm_cassettes import (
+    CassetteFormatError,
+    CassetteLockError,
+    CassetteMiss,
+    CassetteSerializer,
+    tool,
+    use_cassette,
+)
 from llm_cassettes.cli import main
-from llm_cassettes.format import _persister as persister_module
-from llm_cassettes.format._lock import LOCK_DIR, CassetteLockError, lock_path
-from llm_cassettes.format._serializer import CassetteSerializer
-from llm_cassettes.recording._cassette import CassetteMiss
+from llm_cassettes.format import LOCK_DIR, lock_path
+from llm_cassettes.format import _persister as persister_module  # fault injection
 from tests.fake_openai import FAKE_API_KEY, FakeOpenAI
 from tests.helpers import read_cassette
 
@@ -570,9 +575,9 @@ def test_binary_bodies_are_untouched_by_the_depth_limit() -> None:
     """The bracket count gate must not turn binary or base64 payloads into text errors."""
     blob = base64.b64encode(os.urandom(4096)).decode()
     text = json.dumps({"data": [{"b64_json": blob}]})
-    from llm_cassettes._wire import _bounded_json as _json
+    from llm_cassettes._wire import JSONTooDeep, loads_json
 
-    assert _json.loads(text) == json.loads(text)
-    with pytest.raises(_json.TooDeep):
-        _json.loads("[" * 101 + "]" * 101)
-    assert _json.loads("[" * 100 + "]" * 100)
+    assert loads_json(text) == json.loads(text)
+    with pytest.raises(JSONTooDeep):
+        loads_json("[" * 101 + "]" * 101)
+    assert loads_json("[" * 100 + "]" * 100)

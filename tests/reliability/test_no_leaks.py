@@ -38,7 +38,7 @@ import openai
 import pytest
 
 from llm_cassettes import use_cassette
-from llm_cassettes.cli.review._check import check_file
+from llm_cassettes.cli.review import check_file
 from tests.fake_openai import (
     FAKE_API_KEY,
     SECRET_COOKIE,

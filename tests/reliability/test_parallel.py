@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from llm_cassettes.format._lock import LOCK_DIR
+from llm_cassettes.format import LOCK_DIR
 from tests.fake_openai import FakeOpenAI
 from tests.reliability.conftest import stored_prompts
 

@@ -13,6 +13,7 @@ thousand cassettes takes a few seconds on one core.
 
 from __future__ import annotations
 
+import argparse
 import datetime
 import json
 import os
@@ -20,6 +21,7 @@ import re
 import subprocess
 import sys
 import tempfile
+import time
 import warnings
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -27,13 +29,19 @@ from pathlib import Path
 from typing import Any
 
 from ..._errors import CassetteDriftWarning, CassetteFormatError
-from ...format._files import read_text, walked
-from ...format._serializer import CassetteSerializer
-from ...recording._cassette import PROVENANCE_KEY
-from ...scrub._detector import SecretDetector, hide_secrets_in_name
-from ...scrub._scrubber import Redaction, Scrubber, ScrubOptions
+from ...format import PROVENANCE_KEY, CassetteSerializer, cassette_files, read_text, walked
+from ...scrub import Redaction, Scrubber, ScrubOptions, SecretDetector, hide_secrets_in_name
+from .._common import (
+    FORMATTER,
+    TOO_DEEP,
+    Subparsers,
+    add_color_option,
+    epilog,
+    print_error,
+)
+from ._render import Style
 
-__all__ = ["Problem", "check_file", "check_text", "default_paths", "orphans"]
+__all__ = ["Problem", "add_check_command", "check_file", "check_text", "default_paths", "orphans"]
 
 #: Where pytest reads its ini options from, in pytest's order of precedence.
 _INI_FILES = ("pytest.ini", ".pytest.ini", "pyproject.toml", "tox.ini", "setup.cfg")
@@ -331,3 +339,98 @@ def orphans(cassettes: Iterable[Path], cwd: Path, pytest_args: Iterable[str] = (
         for path in cassettes
         if Path(os.path.abspath(path)) not in expected
     ]
+
+
+# ----------------------------------------------------------------------------- command --
+
+
+def add_check_command(subparsers: Subparsers) -> None:
+    parser = subparsers.add_parser(
+        "check",
+        help="fail on unreadable, drifted, secret-bearing (or orphaned, stale) cassettes",
+        description=(
+            "Check cassettes before they are merged. One line per problem, FILE:PLACE: message:\n"
+            "  - a file that does not parse, or is not a cassette;\n"
+            "  - a __type__ outside the allowlist;\n"
+            "  - a __data__ the installed SDK no longer accepts (SDK drift);\n"
+            "  - a credential: an unredacted secret header (authorization, cookies, organization\n"
+            "    and project headers ...), a bearer token, an sk-/sk-proj- key, an AKIA... key,\n"
+            "    an organization or project id in a header, or the value of a secret-named\n"
+            "    environment variable set here;\n"
+            "  - with --orphans, a cassette that no collected test uses (runs pytest --collect-only);\n"
+            "  - with --max-age, a cassette recorded more than DAYS ago (a warning).\n"
+            "Without PATH, checks the configured tree: llm_cassettes_dir from the nearest\n"
+            "pytest configuration, else every cassettes/ directory under it."
+        ),
+        formatter_class=FORMATTER,
+        epilog=epilog(
+            """
+            llm-cassettes check
+            llm-cassettes check cassettes/tests/test_chat
+            llm-cassettes check --orphans --max-age 180
+            llm-cassettes check --max-age 90 --strict     # stale cassettes fail too
+            """,
+            "exit codes: 0 clean (warnings allowed unless --strict), 1 problems found, 2 bad usage",
+        ),
+    )
+    parser.add_argument("paths", nargs="*", metavar="PATH", help="cassette files or directories")
+    parser.add_argument(
+        "--orphans",
+        action="store_true",
+        help="also report cassettes no collected test maps to (runs pytest --collect-only here)",
+    )
+    parser.add_argument(
+        "--max-age",
+        type=int,
+        metavar="DAYS",
+        help="warn on cassettes recorded more than DAYS days ago, or with no recording date",
+    )
+    parser.add_argument("--strict", action="store_true", help="warnings fail the check too")
+    add_color_option(parser)
+    parser.set_defaults(handler=run_check)
+
+
+def run_check(args: argparse.Namespace) -> int:
+    started = time.perf_counter()
+    style = Style.for_stream(sys.stdout, args.color)
+    cwd = Path.cwd()
+    try:
+        roots = args.paths or default_paths(cwd)
+    except UsageError as exc:
+        print_error(str(exc))
+        return 2
+    files = list(cassette_files(roots))
+    problems = []
+    for found in files:
+        name = os.fspath(found.path)
+        if found.error is not None:
+            problems.append(Problem(name, "", found.error.removeprefix(f"{name}: ")))
+            continue
+        try:
+            problems.extend(check_text(name, found.text or "", max_age=args.max_age))
+        except RecursionError:  # a safety net: the loader already bounds nesting
+            problems.append(Problem(name, "", TOO_DEEP))
+    if args.orphans:
+        problems.extend(orphans([f.path for f in files if f.error is None], cwd))
+    errors = [p for p in problems if not p.warning]
+    warned = [p for p in problems if p.warning]
+    for problem in problems:
+        colour = "yellow" if problem.warning else "red"
+        place, _, message = str(problem).partition(": ")
+        print(f"{style(place, 'bold')}: {style(message, colour) if colour else message}")
+    elapsed = time.perf_counter() - started
+    count = _plural(len(files), "cassette")
+    failed = bool(errors) or (args.strict and bool(warned))
+    if failed:
+        summary = _plural(len(errors), "problem")
+        if warned:
+            summary += f", {_plural(len(warned), 'warning')}"
+        print(style(f"{summary} in {count} ({elapsed:.1f}s)", "red", "bold"))
+        return 1
+    extra = f", {_plural(len(warned), 'warning')}" if warned else ""
+    print(style(f"{count} checked: all clean{extra} ({elapsed:.1f}s)", "green"))
+    return 0
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'s' if count != 1 else ''}"

@@ -16,8 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from ...pytest_plugin import INI_DIR
-from ...pytest_plugin import _naming as naming
+from ...pytest_plugin import cassette_dir, cassette_name, configured_tree, legacy_cassette_name
 
 #: Environment variable naming the JSON file the expected cassette paths are written to.
 OUTPUT_ENV = "LLM_CASSETTES_COLLECT_OUTPUT"
@@ -25,15 +24,10 @@ OUTPUT_ENV = "LLM_CASSETTES_COLLECT_OUTPUT"
 
 def expected_cassettes(item: pytest.Item) -> set[Path]:
     """Every cassette file ``item`` may read: its own, pytest-recording's, marker extras."""
-    test_file = Path(item.path)
-    tree = str(item.config.getini(INI_DIR) or "").strip()
-    if tree:
-        directory = naming.module_cassette_dir(item.config.rootpath, tree, test_file)
-    else:
-        directory = test_file.parent / "cassettes" / test_file.stem
-    names = {naming.cassette_name(item)}
-    if not tree:
-        names.add(naming.legacy_cassette_name(item))
+    directory = cassette_dir(item.config, Path(item.path))
+    names = {cassette_name(item)}
+    if not configured_tree(item.config):
+        names.add(legacy_cassette_name(item))
     marker = item.get_closest_marker("default_cassette")
     if marker is not None and marker.args:
         names.add(str(marker.args[0]))

@@ -10,24 +10,27 @@ request parameters, answers, tool calls, status and errors are compared.
 
 from __future__ import annotations
 
+import argparse
 import difflib
 import json
 import os
-import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
 
 from ..._errors import CassetteFormatError
-from ..._wire import _bounded_json as _json
-from ...format._files import CASSETTE_SUFFIXES, looks_like_cassette, read_text
-from ...matching._canonical import MISSING, Canonical, canonicalize
-from ...matching._canonical import diff as canonical_diff
-from ._render import Style, code, fence, shorten
+from ..._wire import loads_json
+from ...format import read_text
+from ...matching import MISSING, Canonical, canonicalize
+from ...matching import diff as canonical_diff
+from .._common import FORMATTER, TOO_DEEP, Subparsers, epilog, print_error, print_file_error
+from ._git import GitError, git_changed
+from ._render import Style, add_output_options, code, content_limit, fence, shorten
 from ._transcript import Exchange, Message, Transcript, load_transcript
 
-__all__ = ["Change", "ChangedFile", "FileDiff", "diff_files", "diff_transcripts", "git_changed"]
+__all__ = ["Change", "FileDiff", "add_diff_command", "diff_files", "diff_transcripts"]
 
 # Request paths already shown as the prompt diff.
 _PROMPT_PATHS = ("messages", "input", "instructions", "prompt")
@@ -71,7 +74,7 @@ def _signature(exchange: Exchange) -> tuple[str, str]:
 def _arguments(text: str) -> str:
     """Tool-call arguments compared as JSON values: key order and spacing do not count."""
     try:
-        return json.dumps(_json.loads(text), sort_keys=True, ensure_ascii=False)
+        return json.dumps(loads_json(text), sort_keys=True, ensure_ascii=False)
     except (ValueError, TypeError):
         return text
 
@@ -253,76 +256,6 @@ def diff_files(
     return FileDiff(path, diff_transcripts(*transcripts), status)
 
 
-class GitError(Exception):
-    """git failed (not a repository, unknown revision): exit code 2."""
-
-
-def _git(*args: str, cwd: Path) -> str:
-    try:
-        result = subprocess.run(
-            ["git", *args], check=False, cwd=cwd, capture_output=True, text=True
-        )
-    except FileNotFoundError as exc:
-        raise GitError("git is not installed") from exc
-    if result.returncode != 0:
-        raise GitError(f"git {' '.join(args)}: {result.stderr.strip()}")
-    return result.stdout
-
-
-@dataclass
-class ChangedFile:
-    """A cassette changed since a revision: its text there and now (None: no file), or
-    ``error`` (``FILE: why``) when a side cannot be read."""
-
-    path: str
-    old: str | None
-    new: str | None
-    error: str | None = None
-
-
-def _decode(data: bytes, where: str) -> str:
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise CassetteFormatError(
-            f"{where}: not UTF-8 text ({exc.reason} at byte {exc.start})"
-        ) from exc
-
-
-def git_changed(rev: str, paths: list[str], cwd: Path) -> Iterator[ChangedFile]:
-    """Every cassette changed since ``rev``, with its text at ``rev`` and now.
-
-    Includes cassettes not yet added to git (a fresh recording), and skips YAML
-    files that are not cassettes (CI configs and the like) and hidden directories,
-    as every command's file walker does.
-    """
-    top = Path(_git("rev-parse", "--show-toplevel", cwd=cwd).strip())
-    _git("rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}", cwd=cwd)
-    specs = paths or ["*.yaml", "*.yml"]
-    names = _git("diff", "--name-only", "--no-renames", rev, "--", *specs, cwd=cwd).splitlines()
-    names += _git(
-        "ls-files", "--others", "--exclude-standard", "--full-name", "--", *specs, cwd=cwd
-    ).splitlines()
-    for name in sorted(set(names)):
-        parts = PurePosixPath(name).parts
-        if not name.endswith(CASSETTE_SUFFIXES) or any(p.startswith(".") for p in parts):
-            continue
-        current = top / name
-        display = os.path.relpath(current, cwd)
-        shown = subprocess.run(
-            ["git", "show", f"{rev}:{name}"], check=False, cwd=top, capture_output=True
-        )
-        try:
-            old = _decode(shown.stdout, f"{display} at {rev}") if shown.returncode == 0 else None
-            new = read_text(current) if current.is_file() else None
-        except CassetteFormatError as exc:
-            yield ChangedFile(display, None, None, str(exc))
-            continue
-        if not any(text is not None and looks_like_cassette(text) for text in (old, new)):
-            continue
-        yield ChangedFile(display, old, new)
-
-
 # ------------------------------------------------------------------------------ output --
 
 
@@ -444,3 +377,98 @@ def summary(diffs: list[FileDiff]) -> str:
         f"{counts['changed']} interaction{'s' if counts['changed'] != 1 else ''} changed, "
         f"{counts['added']} added, {counts['removed']} removed"
     )
+
+
+# ----------------------------------------------------------------------------- command --
+
+
+def add_diff_command(subparsers: Subparsers) -> None:
+    parser = subparsers.add_parser(
+        "diff",
+        help="what changed in meaning between two recordings",
+        description=(
+            "Compare cassettes interaction by interaction: requests added or removed, prompt\n"
+            "changes, request parameter changes, answer text changes, tool-call changes,\n"
+            "status and error changes. Ids, timestamps, key order and chunk boundaries that do\n"
+            "not change meaning are ignored. Either OLD NEW (two files), or --git REV with\n"
+            "optional paths: every cassette changed since REV (working tree, untracked files\n"
+            "included) against its content at REV."
+        ),
+        formatter_class=FORMATTER,
+        epilog=epilog(
+            """
+            llm-cassettes diff old.yaml cassettes/tests/test_chat/test_answer.yaml
+            llm-cassettes diff --git origin/main
+            llm-cassettes diff --git HEAD~1 cassettes/tests/test_agent
+            llm-cassettes diff --git origin/main --format markdown > comment.md
+            """,
+            "exit codes: 0 no semantic change, 1 changes shown, 2 bad usage or an unreadable "
+            "cassette (as diff(1))",
+        ),
+    )
+    parser.add_argument("paths", nargs="*", metavar="PATH", help="OLD NEW, or paths with --git")
+    parser.add_argument("--git", metavar="REV", help="compare with git revision REV")
+    add_output_options(parser)
+    parser.set_defaults(handler=run_diff)
+
+
+def run_diff(args: argparse.Namespace) -> int:
+    diffs: list[FileDiff] = []
+    errors: list[str] = []
+    if args.git:
+        try:
+            changed = list(git_changed(args.git, args.paths, Path.cwd()))
+        except GitError as exc:
+            print_error(str(exc))
+            return 2
+        for item in changed:
+            if item.error is not None:
+                errors.append(item.error)
+                continue
+            sources = (f"{item.path} at {args.git}", item.path)
+            _diff_one(diffs, errors, item.path, item.old, item.new, sources)
+    else:
+        if len(args.paths) != 2:
+            print_error("diff takes OLD NEW (two cassette files), or --git REV [PATH ...]")
+            return 2
+        old_path, new_path = args.paths
+        texts = []
+        for path in args.paths:
+            try:
+                texts.append(read_text(Path(path)))
+            except CassetteFormatError as exc:
+                errors.append(str(exc))
+        if not errors:
+            label = (
+                new_path
+                if os.path.basename(old_path) == os.path.basename(new_path)
+                else (f"{old_path} → {new_path}")
+            )
+            _diff_one(diffs, errors, label, *texts, (old_path, new_path))
+    if diffs or not errors:
+        if args.format == "markdown":
+            sys.stdout.write(render_markdown(diffs, content_limit(args)))
+        else:
+            style = Style.for_stream(sys.stdout, args.color)
+            sys.stdout.write(render_text(diffs, style, content_limit(args)))
+    for message in errors:
+        print_file_error(message)
+    if errors:
+        return 2
+    return 1 if any(d.changes for d in diffs) else 0
+
+
+def _diff_one(
+    diffs: list[FileDiff],
+    errors: list[str],
+    label: str,
+    old: str | None,
+    new: str | None,
+    sources: tuple[str, str],
+) -> None:
+    try:
+        diffs.append(diff_files(label, old, new, sources=sources))
+    except CassetteFormatError as exc:
+        errors.append(str(exc))
+    except RecursionError:  # a safety net: the loader already bounds nesting
+        errors.append(f"{label}: {TOO_DEEP}")

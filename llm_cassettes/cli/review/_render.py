@@ -7,17 +7,44 @@ differs, so a reviewer sees in a pull-request comment exactly what
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import re
 from dataclasses import dataclass
 from typing import IO, Any
 
-from ..._wire import _bounded_json as _json
+from ..._wire import loads_json
+from .._common import add_color_option
 from ._transcript import Exchange, Message, Transcript
 
 #: Characters of one piece of content shown before it is shortened (``--full`` shows all).
 DEFAULT_MAX_CHARS = 600
+
+
+def add_output_options(parser: argparse.ArgumentParser) -> None:
+    """``--format``, ``--full``, ``--max-chars`` and ``--color``: how content is shown."""
+    parser.add_argument(
+        "--format",
+        choices=("text", "markdown"),
+        default="text",
+        help="text for a terminal (default), markdown for a pull-request comment",
+    )
+    parser.add_argument("--full", action="store_true", help="never shorten long content")
+    parser.add_argument(
+        "--max-chars",
+        type=int,
+        default=DEFAULT_MAX_CHARS,
+        metavar="N",
+        help=f"shorten content longer than N characters (default {DEFAULT_MAX_CHARS})",
+    )
+    add_color_option(parser)
+
+
+def content_limit(args: argparse.Namespace) -> int | None:
+    """Characters of content shown, from ``--full`` / ``--max-chars`` (None: no limit)."""
+    return None if args.full else max(args.max_chars, 1)
+
 
 _CODES = {
     "bold": "1",
@@ -72,7 +99,7 @@ def shorten(text: str, limit: int | None) -> str:
 def pretty_json(text: str) -> str:
     """Tool-call arguments as indented JSON when they parse (they usually are JSON text)."""
     try:
-        value = _json.loads(text)
+        value = loads_json(text)
     except (ValueError, TypeError):
         return text
     if not isinstance(value, (dict, list)):

@@ -25,10 +25,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ..._errors import CassetteFormatError
-from ..._wire import _bounded_json as _json
-from ..._wire import _sse
-from ...format._serializer import CassetteSerializer
-from ...recording._cassette import PROVENANCE_KEY
+from ..._wire import loads_json, parse_sse
+from ...format import PROVENANCE_KEY, CassetteSerializer
 
 __all__ = ["Exchange", "Message", "ToolCall", "Transcript", "load_transcript", "transcript_of"]
 
@@ -325,7 +323,7 @@ def _read_response(exchange: Exchange, response: Any) -> None:
     if content_type.startswith("text/event-stream") or (
         not text.lstrip().startswith(("{", "[")) and text.lstrip().startswith(("data:", "event:"))
     ):
-        events = _sse.parse(text)
+        events = parse_sse(text)
         if events is not None:
             exchange.streamed = True
             _read_stream(exchange, events)
@@ -531,7 +529,7 @@ def _parse_json(text: str | None) -> Any:
     stripped = text.lstrip()
     if stripped[:1] in ("{", "[", '"') or stripped in ("true", "false", "null"):
         try:
-            return _json.loads(text)
+            return loads_json(text)
         except ValueError:
             pass
     return text

@@ -1,0 +1,314 @@
+"""Every reach into vcrpy's, pytest-recording's and openai's private names, in one place.
+
+This library extends vcrpy where it has no public hook: it must know which
+cassette is current (for tool calls), index a cassette's interactions when
+they load, choose what a save writes, and keep pytest-recording's settings
+when it takes over the ``VCR`` that plugin builds. Each such reach is here,
+under a name that says what it does for us, next to the upstream object it
+relies on. The rest of the package subclasses :class:`Cassette`,
+:class:`CassetteContext` and :class:`VCR` and overrides their hooks
+(``load_interactions``, ``entered``, ``prepare_save`` ...), never vcrpy's
+private methods.
+
+``tests/compat/test_upstream.py`` pins each upstream object and fails naming
+it when an upgrade removes or changes it; ``nox -s lowest latest`` runs the
+suite on the oldest and newest supported versions.
+
+Importing this module imports vcrpy, so modules loaded with the pytest plugin
+(before pytest-recording registers ``vcr.matchers`` for assertion rewriting)
+import it inside the function that needs it.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import vcr
+import vcr.cassette
+import vcr.matchers
+from vcr.request import Request
+
+__all__ = [
+    "VCR",
+    "VCRPY_DEFAULT_MATCH_ON",
+    "Cassette",
+    "CassetteContext",
+    "adopt",
+    "construct_openai_type",
+    "extra_cassette_paths",
+    "normalized_path",
+    "normalized_uri",
+    "pytest_recording_filename_limit",
+    "replay_non_ascii_headers",
+    "request_from_dict",
+    "request_to_dict",
+]
+
+#: vcrpy's default ``match_on`` (read from ``vcr.VCR``'s signature, not copied): a VCR
+#: with it has no matching chosen by the user.
+VCRPY_DEFAULT_MATCH_ON: tuple[str, ...] = tuple(
+    inspect.signature(vcr.VCR).parameters["match_on"].default
+)
+
+
+# ------------------------------------------------------------------ the context manager --
+class CassetteContext(vcr.cassette.CassetteContextDecorator):
+    """vcrpy's ``use_cassette`` context manager with ``entered`` / ``exited`` hooks.
+
+    vcrpy creates the cassette inside ``__enter__`` and patches the HTTP libraries
+    in the private generator ``_patch_generator(cassette)``; hooking that generator
+    is the only way to see the new cassette while it is in use.
+    """
+
+    def entered(self, cassette: Any) -> None:
+        """The cassette was loaded and is about to be patched in."""
+
+    def exited(self, cassette: Any) -> None:
+        """The cassette was patched out (also when saving it failed)."""
+
+    def _patch_generator(self, cassette: Any) -> Iterator[Any]:  # vcrpy private
+        self.entered(cassette)
+        try:
+            yield from super()._patch_generator(cassette)
+        finally:
+            self.exited(cassette)
+
+    def __exit__(self, *exc_info: object) -> None:
+        try:
+            super().__exit__(*exc_info)
+        except BaseException:
+            # vcrpy saves before it unpatches: when saving fails, finish anyway, or the
+            # cassette stays patched in (and current) for every later test. vcrpy keeps
+            # the patch generator in a name-mangled attribute.
+            finish = self._CassetteContextDecorator__finish  # type: ignore[attr-defined]
+            self._CassetteContextDecorator__finish = None
+            if finish is not None:
+                finish.close()
+            raise
+
+
+# --------------------------------------------------------------------------- the cassette --
+class Cassette(vcr.cassette.Cassette):
+    """vcrpy's ``Cassette``, its private state and steps under names of our own.
+
+    Subclasses override the hooks (``load_interactions``, ``new_interactions``,
+    ``rerecorded_interactions``, ``matching_responses``, ``prepare_save``) and
+    read the properties; vcrpy keeps calling its private methods, which forward
+    to them. Cassette metadata works on vcrpy 8 too (the newest on Python 3.10),
+    which keeps none of its own.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not hasattr(self, "_metadata"):  # vcrpy 8
+            self._metadata: dict[str, Any] = {}
+            self._persister = _MetadataPersister(self._persister, self)
+
+    # -- state vcrpy keeps under private names -------------------------------------------
+    @property
+    def file_path(self) -> str:
+        """The cassette's file (vcrpy 9 has ``path``; vcrpy 8 only ``_path``)."""
+        return self._path  # type: ignore[no-any-return]
+
+    @property
+    def match_on(self) -> tuple[Callable[..., Any], ...]:
+        """The matcher functions this cassette compares requests with."""
+        return tuple(self._match_on)
+
+    @property
+    def loaded_count(self) -> int:
+        """How many interactions at the start of ``data`` were read from the files."""
+        return self._loaded_count  # type: ignore[no-any-return]
+
+    @property
+    def file_metadata(self) -> dict[str, Any]:
+        """The cassette's ``metadata`` mapping, as loaded and as it will be saved."""
+        return self._metadata
+
+    @file_metadata.setter
+    def file_metadata(self, value: dict[str, Any]) -> None:
+        self._metadata = value
+
+    def note_played(self, request: Request, response: Any) -> None:
+        """Remember a loaded interaction as played (``drop_unused_requests`` keeps it)."""
+        self._played_interactions.append((request, response))
+
+    # -- hooks: vcrpy's private steps, forwarded ------------------------------------------
+    def load_interactions(self) -> None:
+        """Read the cassette's files into ``data`` (vcrpy's ``_load``)."""
+        super()._load()
+
+    def new_interactions(self) -> list[tuple[Request, Any]]:
+        """Interactions recorded now that match no loaded one (vcrpy's ``_new_interactions``)."""
+        return super()._new_interactions()  # type: ignore[no-any-return]
+
+    def rerecorded_interactions(self) -> list[tuple[Request, Any]]:
+        """What a save in mode ``all`` writes (vcrpy's ``_rerecorded_interactions``)."""
+        return super()._rerecorded_interactions()  # type: ignore[no-any-return]
+
+    def matching_responses(self, request: Request) -> Iterator[tuple[int, Any]]:
+        """(index, response) of every stored interaction matching ``request``."""
+        return super()._responses(request)  # type: ignore[no-any-return]
+
+    def prepare_save(self, cassette_dict: dict[str, Any]) -> dict[str, Any]:
+        """The ``{"requests", "responses"}`` dict to save, given the one vcrpy built."""
+        return cassette_dict
+
+    def _load(self) -> None:  # vcrpy private
+        self.load_interactions()
+
+    def _new_interactions(self) -> list[tuple[Request, Any]]:  # vcrpy private
+        return self.new_interactions()
+
+    def _rerecorded_interactions(self) -> list[tuple[Request, Any]]:  # vcrpy private
+        return self.rerecorded_interactions()
+
+    def _responses(self, request: Request) -> Iterator[tuple[int, Any]]:  # vcrpy private
+        return self.matching_responses(request)
+
+    def _persist(self, cassette_dict: dict[str, Any]) -> None:  # vcrpy 9 private
+        super()._persist(self.prepare_save(cassette_dict))  # type: ignore[misc]
+
+
+class _MetadataPersister:
+    """Cassette metadata on vcrpy 8, which loads and saves (requests, responses) only.
+
+    Wraps the cassette's persister, so provenance is read and written without
+    forking vcrpy 8's load and save.
+    """
+
+    def __init__(self, inner: Any, cassette: Cassette) -> None:
+        self._inner = inner
+        self._cassette = cassette
+
+    def load_cassette(self, path: Any, serializer: Any) -> tuple[Any, Any]:
+        requests, responses, *metadata = self._inner.load_cassette(path, serializer=serializer)
+        if metadata:
+            self._cassette.file_metadata = metadata[0]
+        return requests, responses
+
+    def save_cassette(self, path: Any, cassette_dict: dict[str, Any], serializer: Any) -> None:
+        cassette_dict = self._cassette.prepare_save(cassette_dict)
+        metadata = self._cassette.file_metadata
+        if metadata and "metadata" not in cassette_dict:
+            cassette_dict = {**cassette_dict, "metadata": metadata}
+        self._inner.save_cassette(path, cassette_dict, serializer=serializer)
+
+
+# -------------------------------------------------------------------------------- the VCR --
+class VCR(vcr.VCR):
+    """vcrpy's ``VCR`` whose cassettes are ``cassette_class`` (vcrpy hard-codes its own
+    ``Cassette`` in the private ``_use_cassette``)."""
+
+    cassette_class: type[Cassette] = Cassette
+
+    def _use_cassette(self, with_current_defaults: bool = False, **kwargs: Any) -> Any:
+        if with_current_defaults:
+            return self.cassette_class.use(**self.get_merged_config(**kwargs))
+        return self.cassette_class.use_arg_getter(
+            functools.partial(self.get_merged_config, **kwargs)
+        )
+
+
+def adopt(instance: vcr.VCR, cls: type[VCR]) -> VCR:
+    """Make a ``vcr.VCR`` an instance of the subclass ``cls`` in place, every setting kept.
+
+    pytest-recording builds a plain ``VCR`` per test and hands it to
+    ``pytest_recording_configure``; replacing it is not possible there.
+    """
+    instance.__class__ = cls
+    return instance  # type: ignore[return-value]
+
+
+def extra_cassette_paths(instance: vcr.VCR) -> list[str]:
+    """The extra cassettes pytest-recording's persister reads (the ``vcr`` marker's args).
+
+    pytest-recording registers a ``CombinedPersister`` (``pytest_recording._vcr``)
+    holding them in ``extra_paths``.
+    """
+    return list(getattr(instance.persister, "extra_paths", ()))
+
+
+# ---------------------------------------------------------------------- requests on disk --
+def request_from_dict(data: dict[str, Any]) -> Request:
+    """vcrpy's in-memory request from its stored form (``Request._from_dict``)."""
+    return Request._from_dict(data)  # type: ignore[no-any-return]
+
+
+def request_to_dict(request: Request) -> dict[str, Any]:
+    """A request's stored form (``Request._to_dict``)."""
+    return request._to_dict()  # type: ignore[no-any-return]
+
+
+# ---------------------------------------------------------------- matcher normalizations --
+# vcrpy 9 compares "https://x.com" and "https://x.com/" as one URI (its private
+# normalizations); an index key must agree with vcrpy's matcher, so it uses them as they
+# are. Older vcrpy compared raw values.
+normalized_uri: Callable[[Request], str] = getattr(
+    vcr.matchers, "_normalized_uri", lambda request: request.uri
+)
+normalized_path: Callable[[str], str] = getattr(vcr.matchers, "_normalized_path", lambda p: p)
+
+
+# ------------------------------------------------------------------- replaying headers --
+def replay_non_ascii_headers() -> None:
+    """Let vcrpy's httpx stub replay response headers that are not ASCII.
+
+    A server may send a header in latin-1 (``content-disposition: attachment;
+    filename="résumé.pdf"``); httpx decodes it and vcrpy records the text, but
+    on replay the stub hands that text back to ``httpx.Response``, which encodes
+    header strings as ASCII and raises ``UnicodeEncodeError``. Given bytes,
+    httpx decodes every header with the first of ASCII, UTF-8, latin-1 that
+    fits them all; as UTF-8 bytes, each value decodes back to the exact text
+    that was recorded. The stub builds headers in its private ``_deserialize_headers``.
+    """
+    try:
+        from vcr.stubs import httpx_stubs
+    except ImportError:  # pragma: no cover - vcrpy without its httpx stub
+        return
+    original = getattr(httpx_stubs, "_deserialize_headers", None)
+    if original is None or getattr(original, "_llm_cassettes", False):
+        return
+
+    def deserialize_headers(headers: Any) -> list[tuple[Any, Any]]:
+        pairs = original(headers)
+        if all(not isinstance(value, str) or value.isascii() for _, value in pairs):
+            return pairs  # type: ignore[no-any-return]
+        return [
+            (name, value.encode("utf-8") if isinstance(value, str) else value)
+            for name, value in pairs
+        ]
+
+    deserialize_headers._llm_cassettes = True  # type: ignore[attr-defined]
+    httpx_stubs._deserialize_headers = deserialize_headers
+
+
+# ------------------------------------------------------------------------ pytest-recording --
+def pytest_recording_filename_limit() -> int:
+    """The longest file name pytest-recording gives a cassette on this file system.
+
+    pytest-recording computes it at import (``_vcr.MAX_FILENAME_LEN``) and shortens
+    longer names to ``prefix...<md5>``; its existing cassettes are found under that name.
+    """
+    try:
+        from pytest_recording._vcr import MAX_FILENAME_LEN
+    except ImportError:  # pragma: no cover - pytest-recording is a dependency
+        return 255
+    return int(MAX_FILENAME_LEN)
+
+
+# ------------------------------------------------------------------------------- openai --
+def construct_openai_type(type_: Any, value: Any) -> Any:
+    """Build ``value`` as the openai SDK builds a response of type ``type_``.
+
+    A discriminated union (the Responses stream events) resolves to the member
+    the SDK itself would choose; only the SDK's private ``_models.construct_type``
+    does that without validating (pydantic's ``TypeAdapter`` would reject a
+    payload with an unknown extra member instead of building the right class).
+    """
+    from openai._models import construct_type
+
+    return construct_type(type_=type_, value=value)
