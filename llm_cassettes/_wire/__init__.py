@@ -1,4 +1,4 @@
-"""Bodies as they travel on the wire, before anything is stored: bounded JSON and SSE.
+"""HTTP messages as they travel, before anything is stored: headers, bodies, JSON, SSE.
 
 Every part of the package reads request and response bodies (scrubbing,
 matching, the cassette format, the review commands); what they share about
@@ -6,9 +6,23 @@ reading them lives here once.
 """
 
 from ._bounded_json import MAX_DEPTH as MAX_JSON_DEPTH
-from ._bounded_json import JSONTooDeep, too_deep
+from ._bounded_json import JSONTooDeep, dumps_compact, too_deep
 from ._bounded_json import loads as loads_json
+from ._http import decompress, header, is_json_media, media_type, utf8_text
 from ._sse import encode as encode_sse
 from ._sse import parse as parse_sse
 
-__all__ = ["MAX_JSON_DEPTH", "JSONTooDeep", "encode_sse", "loads_json", "parse_sse", "too_deep"]
+__all__ = [
+    "MAX_JSON_DEPTH",
+    "JSONTooDeep",
+    "decompress",
+    "dumps_compact",
+    "encode_sse",
+    "header",
+    "is_json_media",
+    "loads_json",
+    "media_type",
+    "parse_sse",
+    "too_deep",
+    "utf8_text",
+]

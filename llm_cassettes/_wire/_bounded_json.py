@@ -14,11 +14,16 @@ from __future__ import annotations
 import json
 from typing import Any
 
-__all__ = ["MAX_DEPTH", "JSONTooDeep", "loads", "too_deep"]
+__all__ = ["MAX_DEPTH", "JSONTooDeep", "dumps_compact", "loads", "too_deep"]
 
 #: Deepest JSON value handled as data. Real API payloads (JSON schemas in tool
 #: definitions included) stay below 30.
 MAX_DEPTH = 100
+
+
+def dumps_compact(value: Any) -> str:
+    """JSON as SDKs send it and as bodies are written back: no spaces, UTF-8 kept."""
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
 class JSONTooDeep(ValueError):

@@ -22,7 +22,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .._wire import loads_json
+from .._wire import header, loads_json
 
 __all__ = [
     "BODY",
@@ -87,16 +87,6 @@ _SDK_AGENTS = {
 _AGENT = re.compile(r"^\s*([A-Za-z]+/Python)\s+([0-9][\w.+-]*)")
 
 
-def _header(headers: Any, name: str) -> str | None:
-    if not isinstance(headers, Mapping):
-        return None
-    for key, value in headers.items():
-        if str(key).lower() == name:
-            value = value[0] if isinstance(value, list) and value else value
-            return value if isinstance(value, str) else None
-    return None
-
-
 def sdk_of(headers: Any) -> tuple[str, str] | None:
     """The SDK (name, version) that sent a request, from its ``User-Agent``.
 
@@ -104,7 +94,7 @@ def sdk_of(headers: Any) -> tuple[str, str] | None:
     reader of the cassette needs (the installed one may differ by now), and a
     request the SDK did not send (raw HTTP, a tool call) names none.
     """
-    agent = _header(headers, "user-agent")
+    agent = header(headers, "user-agent")
     found = _AGENT.match(agent) if agent else None
     if not found or found.group(1) not in _SDK_AGENTS:
         return None

@@ -16,16 +16,24 @@ Plain vcrpy cassettes are valid input: a body without those keys passes through.
 from __future__ import annotations
 
 import functools
-import gzip
-import json
 import warnings
-import zlib
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
 from .._errors import CassetteDriftWarning, CassetteFormatError
-from .._wire import JSONTooDeep, encode_sse, loads_json, parse_sse, too_deep
+from .._wire import (
+    JSONTooDeep,
+    decompress,
+    dumps_compact,
+    encode_sse,
+    header,
+    is_json_media,
+    loads_json,
+    parse_sse,
+    too_deep,
+    utf8_text,
+)
 from ..providers import (
     UNVALIDATED_TYPES,
     Endpoint,
@@ -47,21 +55,6 @@ FORMAT_VERSION = 1
 #: Beside ``string``: why a body that looks like JSON is stored as text.
 UNTYPED_KEY = "untyped"
 
-_JSON_SEPARATORS = (",", ":")
-
-
-def _dumps(value: Any) -> str:
-    return json.dumps(value, separators=_JSON_SEPARATORS, ensure_ascii=False)
-
-
-def _header(headers: Mapping[str, Any], name: str) -> str:
-    for key, value in headers.items():
-        if key.lower() == name:
-            if isinstance(value, list):
-                return value[0] if value else ""
-            return str(value)
-    return ""
-
 
 def _at(where: str | None, suffix: str) -> str | None:
     """A reported place, or None when nobody listens (so recording builds no strings)."""
@@ -71,11 +64,6 @@ def _at(where: str | None, suffix: str) -> str | None:
 def _drop_header(headers: dict[str, Any], *names: str) -> None:
     for key in [k for k in headers if k.lower() in names]:
         del headers[key]
-
-
-def _is_json_type(content_type: str) -> bool:
-    media = content_type.split(";", 1)[0].strip().lower()
-    return media == "application/json" or media.endswith("+json")
 
 
 class _Untyped(str):
@@ -105,38 +93,19 @@ def _maybe_json(text: str) -> tuple[bool, Any]:
 
 def _has_lone_surrogate(value: Any) -> bool:
     try:
-        _dumps(value).encode("utf-8")
+        dumps_compact(value).encode("utf-8")
     except UnicodeEncodeError:
         return True
     return False
 
 
-def _as_text(body: Any) -> str | None:
-    if isinstance(body, str):
-        return body
-    if isinstance(body, bytes):
-        try:
-            return body.decode("utf-8")
-        except UnicodeDecodeError:
-            return None
-    return None
-
-
 def _decompress(headers: dict[str, Any], body: Any) -> Any:
     """Store compressed bodies decoded: a reviewer cannot read gzip."""
-    encoding = _header(headers, "content-encoding").lower()
-    if encoding not in ("gzip", "deflate") or not isinstance(body, bytes):
+    if not isinstance(body, bytes):
         return body
-    try:
-        if encoding == "gzip":
-            decoded = gzip.decompress(body)
-        else:
-            try:
-                decoded = zlib.decompress(body)
-            except zlib.error:
-                decoded = zlib.decompress(body, -zlib.MAX_WBITS)
-    except (OSError, EOFError, zlib.error):
-        return body  # not what the header claims: keep it byte-exact
+    decoded = decompress(body, header(headers, "content-encoding"))
+    if decoded is None:
+        return body  # not compressed, or not what the header claims: kept byte-exact
     _drop_header(headers, "content-encoding", "content-length")
     return decoded
 
@@ -237,11 +206,11 @@ class CassetteSerializer:
             return self.scrubber.value(dict(body), where)
         if body is None or body == "" or body == b"":
             return body
-        content_type = _header(headers, "content-type")
-        text = _as_text(body)
+        content_type = header(headers, "content-type")
+        text = utf8_text(body)
         if text is None:
             return self.scrubber.raw(body, where, content_type)
-        if self.typed and (_is_json_type(content_type) or not content_type):
+        if self.typed and (is_json_media(content_type) or not content_type):
             is_json, value = _maybe_json(text)
             if is_json:
                 _drop_header(headers, "content-length")
@@ -260,8 +229,8 @@ class CassetteSerializer:
                 return {**body, "json": self.scrubber.value(body["json"], _at(where, ".json"))}
             return self.scrubber.value(dict(body), where)
         raw = _decompress(headers, body["string"])
-        content_type = _header(headers, "content-type")
-        text = _as_text(raw)
+        content_type = header(headers, "content-type")
+        text = utf8_text(raw)
         if text is None:
             return {"string": self.scrubber.raw(raw, _at(where, ".string"), content_type)}
         if self.typed and text:
@@ -271,7 +240,7 @@ class CassetteSerializer:
                 if events is not None:
                     _drop_header(headers, "content-length", "transfer-encoding")
                     return {"sse": events}
-            elif _is_json_type(lowered) or not lowered:
+            elif is_json_media(lowered) or not lowered:
                 is_json, value = _maybe_json(text)
                 if is_json:
                     _drop_header(headers, "content-length", "transfer-encoding")
@@ -397,7 +366,7 @@ class CassetteSerializer:
         if isinstance(body, Mapping):
             if "json" not in body:
                 raise CassetteFormatError(f"{where}.request.body: unknown form {sorted(body)}")
-            request["body"] = _dumps(body["json"])
+            request["body"] = dumps_compact(body["json"])
         response = item["response"]
         if request["method"] == TOOL_METHOD:
             check_outcome(response, f"{where}.response")
@@ -490,14 +459,14 @@ class CassetteSerializer:
                         for i, item in enumerate(items)
                     ],
                 }
-        return _dumps(value)
+        return dumps_compact(value)
 
     def _typed_payload(self, value: dict[str, Any], where: str) -> tuple[Any, str]:
         name = value.get(TYPE_KEY)
         if DATA_KEY not in value:
             raise CassetteFormatError(f"{where}: {TYPE_KEY} without {DATA_KEY}")
         data = value[DATA_KEY]
-        text = _dumps(data)
+        text = dumps_compact(data)
         cls = self._resolve(name, f"{where}.{TYPE_KEY}")
         if cls is not None and self.validate and name not in UNVALIDATED_TYPES:
             _validate(cls, data, text, where)

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 from urllib.parse import parse_qsl
 
-from .._wire import loads_json
+from .._wire import loads_json, media_type
 
 __all__ = [
     "MISSING",
@@ -687,12 +687,6 @@ _SHORT_BYTES = 256  # non-JSON bodies up to this size are their own key; longer 
 _BIG_TEXT = 65536  # multipart text parts beyond this are keyed by hash, not content
 
 
-def _mime(content_type: str | None) -> str:
-    if not content_type:
-        return ""
-    return content_type.split(";", 1)[0].strip().lower()
-
-
 def canonicalize(
     body: bytes | str | None,
     content_type: str | None,
@@ -719,7 +713,7 @@ def canonicalize(
     if body is None or len(body) == 0:
         return Canonical("empty", "empty:", None)
     raw = body.encode("utf-8") if isinstance(body, str) else bytes(body)
-    mime = _mime(content_type)
+    mime = media_type(content_type)
 
     if mime == "application/json" or mime.endswith("+json"):
         result = _json(body, plan)

@@ -18,6 +18,7 @@ from vcr.request import Request
 from vcr.util import read_body
 
 from .. import _compat
+from .._wire import header
 from ._canonical import Canonical, CanonicalOptions, canonicalize, diff, format_diff
 
 __all__ = ["BODY_MATCHER", "DEFAULT_MATCH_ON", "body_matcher", "canonical_body", "key_of"]
@@ -29,21 +30,12 @@ DEFAULT_MATCH_ON = (*_compat.VCRPY_DEFAULT_MATCH_ON, BODY_MATCHER)
 Matcher = Callable[[Request, Request], Any]
 
 
-def _content_type(request: Request) -> str | None:
-    headers = request.headers
-    for name in headers:
-        if name.lower() == "content-type":
-            value = headers[name]
-            return value[0] if isinstance(value, list) else value
-    return None
-
-
 def canonical_body(request: Request, options: CanonicalOptions) -> Canonical:
     """The canonical form of a request's body under ``options``."""
     body = request.body
     if hasattr(body, "read"):  # vcrpy keeps file-like bodies as such
         body = request.body_bytes
-    return canonicalize(body, _content_type(request), options)
+    return canonicalize(body, header(request.headers, "content-type"), options)
 
 
 def body_matcher(options: CanonicalOptions) -> Matcher:

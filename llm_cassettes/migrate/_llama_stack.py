@@ -18,24 +18,21 @@ Everything here is pure data conversion; reading files and writing cassettes is
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
+from .._wire import dumps_compact
+from ..format import DATA_KEY, METHOD, RESULT, TYPE_KEY, is_typed, tool_uri, valid_tool_name
+
 __all__ = ["Converted", "RecordingError", "SkipRecording", "convert", "is_recording"]
 
-_TYPE = "__type__"
-_DATA = "__data__"
 
 #: SDK keyword arguments that never reach the JSON body (the SDK moves them elsewhere).
 _NOT_BODY = ("extra_headers", "extra_query", "extra_body", "timeout")
 
 #: Ollama's native client: endpoints it calls with GET and no body.
 _OLLAMA_GET = frozenset({"/api/ps", "/api/tags", "/api/version"})
-
-#: A tool name must survive as the host of ``tool://<name>`` (as in :mod:`llm_cassettes.tools`).
-_TOOL_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
 
 
 class RecordingError(ValueError):
@@ -115,13 +112,9 @@ def _apply_id_mapping(recording: dict[str, Any], source: str) -> dict[str, Any]:
 
 def _payload(value: Any) -> tuple[Any, str | None]:
     """A stored llama-stack value as wire JSON, and its ``__type__`` (if any)."""
-    if isinstance(value, dict) and _TYPE in value and _DATA in value:
-        return value[_DATA], value[_TYPE] if isinstance(value[_TYPE], str) else None
+    if is_typed(value):
+        return value[DATA_KEY], value[TYPE_KEY] if isinstance(value[TYPE_KEY], str) else None
     return value, None
-
-
-def _dumps(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
 def _resource_path(endpoint: str) -> str:
@@ -146,7 +139,7 @@ def _is_chat_completion(kwargs: dict[str, Any], response: dict[str, Any]) -> boo
         return True
     body = response.get("body")
     first = body[0] if isinstance(body, list) and body else body
-    name = first.get(_TYPE) if isinstance(first, dict) else None
+    name = first.get(TYPE_KEY) if isinstance(first, dict) else None
     return isinstance(name, str) and name.startswith("openai.types.chat.")
 
 
@@ -198,7 +191,7 @@ def _http_interaction(
     raw_request = {
         "method": method,
         "uri": uri,
-        "body": _dumps(body) if body is not None else None,
+        "body": dumps_compact(body) if body is not None else None,
         "headers": headers,
     }
     raw_response, typed = _response(response, path, client, source)
@@ -247,7 +240,7 @@ def _response(
         if client == "openai":
             text, content_type = _sse(chunks, path), "text/event-stream"
         else:  # Ollama streams newline-delimited JSON
-            text = "".join(_dumps(data) + "\n" for data, _ in chunks)
+            text = "".join(dumps_compact(data) + "\n" for data, _ in chunks)
             content_type = "application/x-ndjson"
     else:
         if body is None:
@@ -259,7 +252,7 @@ def _response(
         else:
             data, name = _payload(body)
             typed = bool(name and name.startswith("openai."))
-        text, content_type = _dumps(data), "application/json"
+        text, content_type = dumps_compact(data), "application/json"
     return {
         "status": {"code": 200, "message": "OK"},
         "headers": {"content-type": [content_type]},
@@ -274,9 +267,9 @@ def _sse(chunks: list[tuple[Any, str | None]], path: str) -> str:
     for data, _ in chunks:
         event = data.get("type") if isinstance(data, dict) else None
         if path.endswith("/responses") and isinstance(event, str):
-            lines.append(f"event: {event}\ndata: {_dumps(data)}\n\n")
+            lines.append(f"event: {event}\ndata: {dumps_compact(data)}\n\n")
         else:
-            lines.append(f"data: {_dumps(data)}\n\n")
+            lines.append(f"data: {dumps_compact(data)}\n\n")
     if not path.endswith("/responses"):
         lines.append("data: [DONE]\n\n")
     return "".join(lines)
@@ -300,14 +293,15 @@ def _error_response(response: dict[str, Any]) -> dict[str, Any]:
     return {
         "status": {"code": status, "message": ""},
         "headers": {"content-type": ["application/json"]},
-        "body": {"string": _dumps(wire)},
+        "body": {"string": dumps_compact(wire)},
     }
 
 
 def _tool_interaction(
     request: dict[str, Any], response: dict[str, Any], source: str
 ) -> dict[str, Any]:
-    """A tool invocation in :mod:`llm_cassettes.tools`' shape: ``TOOL tool://<name>``.
+    """A tool invocation in the tool record shape (:mod:`llm_cassettes.format`):
+    ``TOOL tool://<name>``.
 
     The request body is the JSON of the tool's keyword arguments and the
     response has no ``status`` but a ``tool_result`` holding llama-stack's
@@ -316,7 +310,7 @@ def _tool_interaction(
     """
     name = request.get("tool_name")
     kwargs = request.get("kwargs") if request.get("kwargs") is not None else {}
-    if not isinstance(name, str) or not _TOOL_NAME.match(name):
+    if not isinstance(name, str) or not valid_tool_name(name):
         raise RecordingError(
             f"{source}: request.tool_name: expected a tool name (letters, digits, '_', '.', '-')"
         )
@@ -324,10 +318,10 @@ def _tool_interaction(
         raise RecordingError(f"{source}: request.kwargs: expected an object")
     return {
         "request": {
-            "method": "TOOL",
-            "uri": f"tool://{name}",
-            "body": _dumps(kwargs),
+            "method": METHOD,
+            "uri": tool_uri(name),
+            "body": dumps_compact(kwargs),
             "headers": {},
         },
-        "response": {"headers": {}, "tool_result": response.get("body")},
+        "response": {"headers": {}, RESULT: response.get("body")},
     }

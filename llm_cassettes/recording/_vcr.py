@@ -19,6 +19,7 @@ from vcr import VCR
 from vcr.request import Request
 
 from .. import _compat
+from .._wire import header
 from ..format import CassettePersister, CassetteSerializer, WrappedSerializer
 from ..matching import BODY_MATCHER, DEFAULT_MATCH_ON, CanonicalOptions, body_matcher
 from ..scrub import REDACTED, Scrubber, ScrubOptions
@@ -103,13 +104,6 @@ def _patterns(value: Any) -> tuple[Any, ...]:
     return tuple(value or ())
 
 
-def _content_type(headers: Mapping[str, Any]) -> str:
-    for name, value in headers.items():
-        if name.lower() == "content-type":
-            return str(value[0] if isinstance(value, (list, tuple)) and value else value)
-    return ""
-
-
 def _request_scrubber(scrubber: Scrubber) -> Callable[[Request], Request]:
     """A ``before_record_request`` hook; vcrpy also applies it to live requests before
     matching, so a redacted query string or body field still matches the stored one."""
@@ -117,7 +111,7 @@ def _request_scrubber(scrubber: Scrubber) -> Callable[[Request], Request]:
     def scrub_request(request: Request) -> Request:
         if request is None or not scrubber.enabled:
             return request
-        content_type = _content_type(request.headers)
+        content_type = header(request.headers, "content-type")
         scrubber.learn_interaction(
             {"uri": request.uri, "headers": request.headers, "body": request.body}, None
         )

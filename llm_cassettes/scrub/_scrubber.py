@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote_plus, unquote_plus, urlsplit, urlunsplit
 
-from .._wire import loads_json, parse_sse
+from .._wire import dumps_compact, header, loads_json, media_type, parse_sse
 from ._detector import REDACTED, SECRET_HEADERS, SecretDetector
 
 __all__ = ["REDACTED", "SECRET_HEADERS", "Redaction", "ScrubOptions", "Scrubber"]
@@ -67,7 +67,6 @@ VOLATILE_HEADER_PREFIXES = ("x-stainless-", "x-ratelimit-", "anthropic-ratelimit
 #: secret words themselves was thirty times slower on a 2 KB chat request).
 _JSON_KEY = re.compile(r'"([^"\\]{1,100})"\s*:')
 _PLACEHOLDER = re.compile(r"<[A-Z][A-Z0-9_]*>")
-_JSON_SEPARATORS = (",", ":")
 #: In these places a secret word names something else: a logprobs entry's ``token`` is
 #: text, the ``signature`` of a thinking block is opaque model state the API needs back.
 _THINKING_TYPES = frozenset({"thinking", "redacted_thinking", "signature_delta"})
@@ -96,15 +95,6 @@ class ScrubOptions:
     extra_secret_names: tuple[str, ...] = ()
     extra_secret_patterns: tuple[str, ...] = ()
     keep_names: tuple[str, ...] = ()
-
-
-def _header(headers: Mapping[str, Any], name: str) -> str:
-    for key, value in headers.items():
-        if str(key).lower() == name:
-            if isinstance(value, (list, tuple)):
-                return str(value[0]) if value else ""
-            return str(value)
-    return ""
 
 
 def _is_placeholder(value: str) -> bool:
@@ -174,12 +164,12 @@ class Scrubber:
         request_headers = request.get("headers") or {}
         self.learn_headers(request_headers)
         self.learn_url(str(request.get("uri", "")))
-        self.learn_body(request.get("body"), _header(request_headers, "content-type"))
+        self.learn_body(request.get("body"), header(request_headers, "content-type"))
         if isinstance(response, Mapping):
             response_headers = response.get("headers") or {}
             if isinstance(response_headers, Mapping):
                 self.learn_headers(response_headers)
-            content_type = _header(response_headers, "content-type")
+            content_type = header(response_headers, "content-type")
             self.learn_body(response.get("body"), content_type)
             for key, value in response.items():
                 if key not in ("status", "headers", "body"):
@@ -224,7 +214,7 @@ class Scrubber:
             self._learn_text(body, content_type)
 
     def _learn_text(self, text: str, content_type: str) -> None:
-        media = content_type.split(";", 1)[0].strip().lower()
+        media = media_type(content_type)
         if media == "application/x-www-form-urlencoded":
             for name, value in self._pairs(text):
                 if self._is_secret_name(name, "query"):
@@ -417,7 +407,7 @@ class Scrubber:
         """
         if not self.enabled or not text:
             return text
-        media = content_type.split(";", 1)[0].strip().lower()
+        media = media_type(content_type)
         if media == "application/x-www-form-urlencoded":
             return self._form(text, where)
         if media.startswith("multipart/") or (not media and text.startswith("--")):
@@ -427,7 +417,7 @@ class Scrubber:
             if parsed is not None:
                 scrubbed = self.value(parsed[0], where)
                 if scrubbed != parsed[0]:
-                    return json.dumps(scrubbed, separators=_JSON_SEPARATORS, ensure_ascii=False)
+                    return dumps_compact(scrubbed)
         return self.text(text, where)
 
     def event_data(self, data: str, where: str | None = None) -> str:

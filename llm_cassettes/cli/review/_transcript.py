@@ -13,11 +13,9 @@ cassette form, and loading errors name the file and place as everywhere else.
 from __future__ import annotations
 
 import base64
-import gzip
 import json
 import os
 import warnings
-import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,8 +23,19 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ..._errors import CassetteFormatError
-from ..._wire import loads_json, parse_sse
-from ...format import PROVENANCE_KEY, CassetteSerializer
+from ..._wire import decompress, header, loads_json, parse_sse
+from ...format import (
+    ASYNC_STREAM,
+    ERROR,
+    PROVENANCE_KEY,
+    RESULT,
+    STREAM,
+    TYPE_KEY,
+    CassetteSerializer,
+    is_tool_request,
+    tool_name_of,
+    untyped,
+)
 
 __all__ = ["Exchange", "Message", "ToolCall", "Transcript", "load_transcript", "transcript_of"]
 
@@ -138,7 +147,7 @@ def _exchange(index: int, request: Mapping[str, Any], response: Any) -> Exchange
     method = str(request.get("method", ""))
     uri = str(request.get("uri", ""))
     body = _parse_json(_text(request.get("body")))
-    if method.upper() == "TOOL" or uri.startswith("tool://"):
+    if is_tool_request(method, uri):
         return _tool_exchange(index, method, uri, request.get("body"), response)
     path = urlsplit(uri).path
     kind = "http"
@@ -261,8 +270,8 @@ def _tool_names(tools: Any) -> list[str]:
 
 
 def _tool_exchange(index: int, method: str, uri: str, body: Any, response: Any) -> Exchange:
-    """A recorded tool call (see :mod:`llm_cassettes.tools`): arguments in, result out."""
-    name = uri.removeprefix("tool://")
+    """A recorded tool call (see :mod:`llm_cassettes.recording.tools`): arguments in, result out."""
+    name = tool_name_of(uri)
     arguments = _parse_json(_text(body))
     exchange = Exchange(index, method, uri, "tool", model=None, request_body=arguments)
     exchange.messages = [
@@ -270,18 +279,18 @@ def _tool_exchange(index: int, method: str, uri: str, body: Any, response: Any) 
     ]
     if not isinstance(response, Mapping):
         exchange.other = response
-    elif "tool_error" in response:
-        error = response["tool_error"]
+    elif ERROR in response:
+        error = response[ERROR]
         if isinstance(error, Mapping) and "message" in error:
-            kind = str(error.get("__type__") or "").rpartition(".")[2]
+            kind = str(error.get(TYPE_KEY) or "").rpartition(".")[2]
             exchange.error = f"{kind}: {error['message']}" if kind else str(error["message"])
         else:
-            exchange.error = _compact(_untyped(error))
-    elif "tool_result" in response:
-        result = _untyped(response["tool_result"])
+            exchange.error = _compact(untyped(error))
+    elif RESULT in response:
+        result = untyped(response[RESULT])
         exchange.answer = [Message("tool", _compact(result), name=name)]
-    elif any(key in response for key in ("tool_stream", "tool_async_stream")):
-        items = _untyped(response.get("tool_stream", response.get("tool_async_stream")))
+    elif STREAM in response or ASYNC_STREAM in response:
+        items = untyped(response.get(STREAM, response.get(ASYNC_STREAM)))
         items = items if isinstance(items, list) else [items]
         joined = "".join(items) if all(isinstance(i, str) for i in items) else None
         content = joined if joined is not None else "\n".join(_compact(i) for i in items)
@@ -289,17 +298,6 @@ def _tool_exchange(index: int, method: str, uri: str, body: Any, response: Any) 
     else:
         exchange.other = {k: v for k, v in response.items() if k != "headers" or v}
     return exchange
-
-
-def _untyped(value: Any) -> Any:
-    """A stored value without its ``__type__`` wrappers: the reviewer wants the data."""
-    if isinstance(value, Mapping):
-        if "__type__" in value and "__data__" in value:
-            return _untyped(value["__data__"])
-        return {k: _untyped(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_untyped(v) for v in value]
-    return value
 
 
 # ------------------------------------------------------------------------ responses --
@@ -315,11 +313,13 @@ def _read_response(exchange: Exchange, response: Any) -> None:
     headers = response.get("headers") or {}
     body = response.get("body")
     raw = body.get("string") if isinstance(body, Mapping) else body
-    text = _text(_decoded(raw, _header(headers, "content-encoding")))
+    if isinstance(raw, bytes):  # a plain vcrpy cassette may hold it still compressed
+        raw = decompress(raw, header(headers, "content-encoding")) or raw
+    text = _text(raw)
     if text is None:
         exchange.other = f"<{len(raw or b'')} bytes of binary data>"
         return
-    content_type = _header(headers, "content-type").lower()
+    content_type = header(headers, "content-type").lower()
     if content_type.startswith("text/event-stream") or (
         not text.lstrip().startswith(("{", "[")) and text.lstrip().startswith(("data:", "event:"))
     ):
@@ -487,27 +487,6 @@ def _error_text(value: Any) -> str:
 
 
 # -------------------------------------------------------------------------- helpers --
-
-
-def _header(headers: Any, name: str) -> str:
-    if not isinstance(headers, Mapping):
-        return ""
-    for key, value in headers.items():
-        if str(key).lower() == name:
-            if isinstance(value, list):
-                return str(value[0]) if value else ""
-            return str(value)
-    return ""
-
-
-def _decoded(raw: Any, encoding: str) -> Any:
-    """Bodies of plain vcrpy cassettes may still be compressed."""
-    if not isinstance(raw, bytes) or encoding.lower() not in ("gzip", "deflate"):
-        return raw
-    try:
-        return gzip.decompress(raw) if encoding.lower() == "gzip" else zlib.decompress(raw)
-    except (OSError, EOFError, zlib.error):
-        return raw
 
 
 def _text(body: Any) -> str | None:

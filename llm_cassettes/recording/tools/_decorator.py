@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import functools
 import inspect
-import json
 import weakref
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping
 from typing import Any, TypeVar, overload
 
 from vcr.request import Request
 
+from ..._wire import dumps_compact
 from ...format import ASYNC_STREAM, ERROR, METHOD, RESULT, STREAM, tool_uri, valid_tool_name
 from .._cassette import LLMCassette, current_cassette
 from ._encoding import ToolValues
@@ -182,7 +182,7 @@ class RecordedTool:
         arguments = self.arguments(args, kwargs)
         if arguments is None:
             return None
-        body = json.dumps(arguments, ensure_ascii=False, separators=(",", ":"))
+        body = dumps_compact(arguments)
         return Request(METHOD, tool_uri(self.name), body.encode("utf-8"), {})
 
     def arguments(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any] | None:
