@@ -30,6 +30,7 @@ from ._provenance import (
     Provenance,
     file_matching,
     interaction_matching,
+    sdk_of,
 )
 from ._serializer import FORMAT_VERSION, UNTYPED_KEY, CassetteSerializer, WrappedSerializer
 from ._tool_record import (
@@ -93,6 +94,7 @@ __all__ = [
     "lock_path",
     "looks_like_cassette",
     "read_text",
+    "sdk_of",
     "tool_name_of",
     "tool_uri",
     "typed",

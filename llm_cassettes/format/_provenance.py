@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .._wire import header, loads_json
+from ..providers import sdk_of_agent
 
 __all__ = [
     "BODY",
@@ -34,6 +35,7 @@ __all__ = [
     "Provenance",
     "file_matching",
     "interaction_matching",
+    "sdk_of",
 ]
 
 #: Key of this library's entry in a cassette's ``metadata``.
@@ -75,15 +77,6 @@ def interaction_matching(marker: Any, default: str) -> str:
 
 
 # ------------------------------------------------------------------------- provenance --
-#: ``User-Agent`` prefixes of the SDKs whose versions provenance lists.
-_SDK_AGENTS = {
-    "OpenAI/Python": "openai",
-    "AsyncOpenAI/Python": "openai",
-    "Anthropic/Python": "anthropic",
-    "AsyncAnthropic/Python": "anthropic",
-    "LlamaStackClient/Python": "llama-stack-client",
-    "AsyncLlamaStackClient/Python": "llama-stack-client",
-}
 _AGENT = re.compile(r"^\s*([A-Za-z]+/Python)\s+([0-9][\w.+-]*)")
 
 
@@ -96,9 +89,8 @@ def sdk_of(headers: Any) -> tuple[str, str] | None:
     """
     agent = header(headers, "user-agent")
     found = _AGENT.match(agent) if agent else None
-    if not found or found.group(1) not in _SDK_AGENTS:
-        return None
-    return _SDK_AGENTS[found.group(1)], found.group(2)
+    sdk = sdk_of_agent(found.group(1)) if found else None  # the providers' SDKs
+    return (sdk, found.group(2)) if sdk and found else None
 
 
 def model_of(body: Any) -> str | None:

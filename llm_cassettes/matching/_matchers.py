@@ -19,7 +19,9 @@ from vcr.util import read_body
 
 from .. import _compat
 from .._wire import header
-from ._canonical import Canonical, CanonicalOptions, canonicalize, diff, format_diff
+from ._bodies import Canonical, canonicalize
+from ._body_diff import diff, format_diff
+from ._options import CanonicalOptions
 
 __all__ = ["BODY_MATCHER", "DEFAULT_MATCH_ON", "body_matcher", "canonical_body", "key_of"]
 

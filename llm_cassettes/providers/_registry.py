@@ -1,66 +1,58 @@
-"""Which SDK class parses which endpoint: the one place provider knowledge lives.
+"""The providers this library knows, and the knowledge the other parts ask of them.
 
-The serializer asks this module two questions: "what type does this response
-body (or stream event) have?" when saving, and "may this ``__type__`` be
-imported, and what is it?" when loading. A new provider adds rows with
-:func:`register_endpoint` and, if its SDK lives in a new package, extends
-:data:`TYPE_ALLOWLIST`; nothing else changes.
+A provider module (``openai.py``, ``anthropic.py`` ...) declares one
+:class:`Provider`; :func:`register_provider` adds it here. The rest of the
+package asks this registry, never a provider module: the serializer which SDK
+type parses an endpoint (:func:`find_endpoint`), the loader which type modules
+a cassette may name (:data:`TYPE_ALLOWLIST`), matching which ids are volatile
+(:func:`id_prefixes`), scrubbing which headers are secret or noise, provenance
+which SDK sent a request, and the review commands how to read a request and
+its response as a conversation (:func:`conversation_reader`).
 """
 
 from __future__ import annotations
 
-import importlib
-import importlib.machinery
-import importlib.metadata
-import importlib.util
-import json
-import os
 import re
-import sys
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from functools import lru_cache
-from types import ModuleType
-from typing import Any
-from urllib.parse import urlsplit
-from urllib.request import url2pathname
+from typing import NamedTuple
+
+from ._conversation import ConversationReader
 
 __all__ = [
     "TYPE_ALLOWLIST",
+    "UNVALIDATED_TYPES",
     "Endpoint",
-    "NotInstalledError",
-    "TypeNotAllowedError",
+    "EndpointTypes",
+    "Provider",
+    "conversation_reader",
     "find_endpoint",
-    "import_installed",
+    "id_prefixes",
     "register_endpoint",
-    "resolve_type",
-    "type_name",
-]
-
-#: Module prefixes a cassette's ``__type__`` may name. Loading a cassette never
-#: imports anything else, so a hostile cassette cannot make us import arbitrary code.
-TYPE_ALLOWLIST: list[str] = [
-    "openai.types.",
-    "anthropic.types.",
-    "llama_stack_client.types.",
-    "llama_stack.apis.",
+    "register_provider",
+    "registered_providers",
+    "sdk_of_agent",
+    "secret_headers",
+    "volatile_header_prefixes",
+    "volatile_headers",
 ]
 
 
-#: Types whose wire form the SDK post-processes before building the model, so
-#: strict validation of the stored payload would cry wolf (base64 embeddings).
-UNVALIDATED_TYPES: set[str] = {
-    "openai.types.create_embedding_response.CreateEmbeddingResponse",
-}
+class EndpointTypes(NamedTuple):
+    """One endpoint as a provider declares it: the dotted names of the SDK types that
+    parse its JSON body, one stream event, and each item of a list page's ``data``."""
 
-
-class TypeNotAllowedError(ValueError):
-    """A cassette names a ``__type__`` outside :data:`TYPE_ALLOWLIST` (or not a model)."""
+    method: str
+    path: str  # a regex, searched at the end of the URL path (see register_endpoint)
+    body: str | None = None
+    event: str | None = None
+    items: str | None = None
 
 
 @dataclass(frozen=True)
 class Endpoint:
-    """How one endpoint's bodies are typed.
+    """How one endpoint's bodies are typed (a registered :class:`EndpointTypes`).
 
     ``body`` and ``event`` are dotted names of the SDK type (a class or a
     discriminated union) that parses a JSON body and one stream event; ``items``
@@ -74,7 +66,61 @@ class Endpoint:
     items: str | None = None
 
 
+@dataclass(frozen=True)
+class Provider:
+    """Everything this library knows about one model API, declared in the provider's module."""
+
+    name: str
+    #: module prefixes of its SDK's types (``openai.types.``): a cassette's ``__type__``
+    #: may only name classes under these, and each is imported only if installed
+    type_modules: tuple[str, ...] = ()
+    #: its endpoints and the SDK types of their bodies and stream events
+    endpoints: tuple[EndpointTypes, ...] = ()
+    #: types whose wire form the SDK post-processes before building the model, so
+    #: validating the stored payload would cry wolf (base64 embeddings)
+    unvalidated_types: frozenset[str] = frozenset()
+    #: prefixes of the ids its API or SDK generates per call (``call_``, ``resp_``):
+    #: replaced by placeholders when matching (the suffix rule is matching's)
+    id_prefixes: tuple[str, ...] = ()
+    #: headers that carry credentials or identify the account, whatever their name says
+    secret_headers: frozenset[str] = frozenset()
+    #: headers that change on every call and tell a reviewer nothing (names, prefixes)
+    volatile_headers: frozenset[str] = frozenset()
+    volatile_header_prefixes: tuple[str, ...] = ()
+    #: ``User-Agent`` products of its SDKs (``OpenAI/Python``) → the distribution
+    #: provenance names (``openai``)
+    sdk_agents: Mapping[str, str] = field(default_factory=dict)
+    #: how its requests and responses read as a conversation in ``show`` and ``diff``
+    reader: ConversationReader | None = None
+    #: its reader also reads requests no provider claims: the protocol others speak
+    reads_unclaimed: bool = False
+
+
+_PROVIDERS: list[Provider] = []
 _ENDPOINTS: list[Endpoint] = []
+
+#: Module prefixes a cassette's ``__type__`` may name: the registered providers' type
+#: modules. Loading a cassette never imports anything else, so a hostile cassette
+#: cannot make us import arbitrary code.
+TYPE_ALLOWLIST: list[str] = []
+
+#: Types whose stored payload is not validated against the installed SDK (see
+#: :attr:`Provider.unvalidated_types`).
+UNVALIDATED_TYPES: set[str] = set()
+
+
+def register_provider(provider: Provider) -> None:
+    """Add a provider's knowledge to what every part of the package asks."""
+    _PROVIDERS.append(provider)
+    TYPE_ALLOWLIST.extend(m for m in provider.type_modules if m not in TYPE_ALLOWLIST)
+    UNVALIDATED_TYPES.update(provider.unvalidated_types)
+    for row in provider.endpoints:
+        register_endpoint(row.method, row.path, body=row.body, event=row.event, items=row.items)
+    _aggregate.cache_clear()
+
+
+def registered_providers() -> tuple[Provider, ...]:
+    return tuple(_PROVIDERS)
 
 
 def register_endpoint(
@@ -108,224 +154,71 @@ def _find_cached(method: str, path: str) -> Endpoint | None:
     return None
 
 
-_OPENAI = "openai.types."
-for _method, _path, _body, _event, _items in [
-    ("POST", r"chat/completions", "chat.ChatCompletion", "chat.ChatCompletionChunk", None),
-    ("GET", r"chat/completions/[^/]+", "chat.ChatCompletion", None, None),
-    ("POST", r"(?<!chat/)completions", "Completion", "Completion", None),
-    ("POST", r"responses", "responses.Response", "responses.ResponseStreamEvent", None),
-    ("GET", r"responses/[^/]+", "responses.Response", "responses.ResponseStreamEvent", None),
-    ("POST", r"embeddings", "CreateEmbeddingResponse", None, None),
-    ("GET", r"models", None, None, "Model"),
-    ("GET", r"models/[^/]+", "Model", None, None),
-    ("POST", r"moderations", "ModerationCreateResponse", None, None),
-    ("POST", r"files", "FileObject", None, None),
-    ("GET", r"files", None, None, "FileObject"),
-    ("GET", r"files/[^/]+", "FileObject", None, None),
-    ("DELETE", r"files/[^/]+", "FileDeleted", None, None),
-    ("POST", r"batches", "Batch", None, None),
-    ("GET", r"batches/[^/]+", "Batch", None, None),
-    ("POST", r"vector_stores", "VectorStore", None, None),
-    ("GET", r"vector_stores/[^/]+", "VectorStore", None, None),
-    ("POST", r"vector_stores/[^/]+/search", None, None, "VectorStoreSearchResponse"),
-    ("POST", r"images/generations", "ImagesResponse", None, None),
-]:
-    register_endpoint(
-        _method,
-        _path,
-        body=_body and _OPENAI + _body,
-        event=_event and _OPENAI + _event,
-        items=_items and _OPENAI + _items,
+# ------------------------------------------------------------ what the others ask --
+class _Knowledge(NamedTuple):
+    id_prefixes: tuple[str, ...]
+    secret_headers: frozenset[str]
+    volatile_headers: frozenset[str]
+    volatile_header_prefixes: tuple[str, ...]
+    sdk_agents: dict[str, str]
+
+
+@lru_cache(maxsize=1)
+def _aggregate() -> _Knowledge:
+    id_prefixes: dict[str, None] = {}  # ordered and unique
+    prefixes: dict[str, None] = {}
+    agents: dict[str, str] = {}
+    for provider in _PROVIDERS:
+        id_prefixes.update(dict.fromkeys(provider.id_prefixes))
+        prefixes.update(dict.fromkeys(provider.volatile_header_prefixes))
+        agents.update(provider.sdk_agents)
+    return _Knowledge(
+        tuple(id_prefixes),
+        frozenset().union(*(p.secret_headers for p in _PROVIDERS)),
+        frozenset().union(*(p.volatile_headers for p in _PROVIDERS)),
+        tuple(prefixes),
+        agents,
     )
 
 
-def is_allowed_type(dotted: str) -> bool:
-    """Whether a dotted name is inside the allowlist (only then may a cassette import it)."""
-    return any(dotted.startswith(prefix) for prefix in TYPE_ALLOWLIST)
+def id_prefixes() -> tuple[str, ...]:
+    """Prefixes of the ids providers generate per call (matching normalizes them)."""
+    return _aggregate().id_prefixes
 
 
-class NotInstalledError(ImportError):
-    """A module a cassette names is not provided by an installed distribution (a
-    directory in the current checkout shadows the SDK, or the SDK is missing)."""
+def secret_headers() -> frozenset[str]:
+    """Lower-case names of the providers' credential and account headers."""
+    return _aggregate().secret_headers
 
 
-def import_installed(module_name: str) -> ModuleType:
-    """Import a module only if an installed distribution provides its package.
+def volatile_headers() -> frozenset[str]:
+    """Lower-case names of the providers' per-call headers."""
+    return _aggregate().volatile_headers
 
-    A cassette names modules (``__type__``), and reviewing a pull request's
-    cassettes must not run code the pull request adds: a directory called
-    ``anthropic/`` in the checkout, found first because ``python -m`` puts the
-    current directory on ``sys.path``, is refused (:class:`NotInstalledError`)
-    before any of its code runs. Editable installs count as installed.
+
+def volatile_header_prefixes() -> tuple[str, ...]:
+    return _aggregate().volatile_header_prefixes
+
+
+def sdk_of_agent(product: str) -> str | None:
+    """The distribution of the SDK whose ``User-Agent`` product is ``product``, if known."""
+    return _aggregate().sdk_agents.get(product)
+
+
+def conversation_reader(method: str, path: str) -> tuple[ConversationReader, str]:
+    """The reader of a request and the ``kind`` it gives it.
+
+    The first provider whose reader claims the endpoint reads it; a request no
+    provider claims is read by the reader of the provider marked
+    ``reads_unclaimed``, as ``http``.
     """
-    top = module_name.partition(".")[0]
-    key = (top, os.getcwd(), tuple(sys.path))
-    reason = _REFUSALS.get(key, "")
-    if reason == "":
-        if len(_REFUSALS) > 256:  # sys.path changed many times (in-process pytester runs)
-            _REFUSALS.clear()
-        reason = _REFUSALS[key] = _refusal(module_name) or None
-    if reason:
-        raise NotInstalledError(reason, name=module_name)
-    return importlib.import_module(module_name)
-
-
-_REFUSALS: dict[tuple[str, str, tuple[str, ...]], str | None] = {}
-
-
-def _origin(module_name: str) -> str | None:
-    """The file of the first regular package on the way to ``module_name``, found without
-    running any of it (namespace packages such as ``google`` are looked through)."""
-    parts = module_name.split(".")
-    loaded = sys.modules.get(parts[0])
-    spec = loaded.__spec__ if loaded is not None else importlib.util.find_spec(parts[0])
-    for depth in range(1, len(parts) + 1):
-        if spec is None:
-            return None
-        if spec.origin and spec.has_location:
-            return os.path.realpath(spec.origin)
-        locations = list(spec.submodule_search_locations or [])
-        if depth == len(parts) or not locations:
-            return None
-        spec = importlib.machinery.PathFinder.find_spec(".".join(parts[: depth + 1]), locations)
-    return None
-
-
-def _refusal(module_name: str) -> str | None:
-    """Why ``module_name`` must not be imported, or None when a distribution provides it."""
-    top = module_name.partition(".")[0]
-    try:
-        origin = _origin(module_name)
-    except (ImportError, ValueError) as exc:
-        return f"{top} cannot be found ({exc})"
-    if origin is None:
-        return f"{top} is not installed"
-    cwd = os.getcwd()
-    # Metadata found through the current directory proves nothing: a checkout can
-    # carry a fake ``*.egg-info`` as easily as a fake package.
-    path = [p for p in sys.path if p and os.path.realpath(p) != os.path.realpath(cwd)]
-    candidates = list(importlib.metadata.distributions(name=top, path=path))
-    if not any(_provides(dist, top, origin) for dist in candidates):
-        names = importlib.metadata.packages_distributions().get(top, [])
-        candidates = [
-            dist
-            for name in names
-            for dist in importlib.metadata.distributions(name=name, path=path)
-        ]
-        if not any(_provides(dist, top, origin) for dist in candidates):
-            return (
-                f"{origin} is not part of an installed distribution (a directory named "
-                f"{top!r} here shadows it?); not imported"
-            )
-    return None
-
-
-def _provides(dist: importlib.metadata.Distribution, top: str, origin: str) -> bool:
-    """Whether ``dist`` installed the file ``origin`` (or, editable, holds it in its tree)."""
-    try:
-        direct = json.loads(dist.read_text("direct_url.json") or "{}")
-    except ValueError:
-        direct = {}
-    if isinstance(direct, dict) and (direct.get("dir_info") or {}).get("editable"):
-        url = str(direct.get("url", ""))
-        if url.startswith("file://"):
-            tree = os.path.realpath(url2pathname(urlsplit(url).path))
-            if origin.startswith(tree + os.sep):
-                return True
-    name = os.path.basename(origin)
-    for file in dist.files or ():
-        if (
-            file.parts
-            and file.parts[0] in (top, f"{top}.py")
-            and file.name == name
-            and os.path.realpath(dist.locate_file(file)) == origin
-        ):
-            return True
-    return False
-
-
-@lru_cache(maxsize=512)
-def _import_dotted(dotted: str) -> Any:
-    """Import ``pkg.module.Name`` (or a name re-exported by a package), from installed
-    distributions only (see :func:`import_installed`)."""
-    module_name, _, attr = dotted.rpartition(".")
-    module = import_installed(module_name)
-    return getattr(module, attr)
-
-
-def resolve_type(dotted: str) -> type:
-    """The pydantic class a stored ``__type__`` names, imported only if allowlisted.
-
-    Raises :class:`TypeNotAllowedError` for a name outside the allowlist or for
-    something that is not a pydantic model, and ImportError/AttributeError when
-    the installed SDK no longer has it (callers turn that into a drift warning).
-    """
-    if not isinstance(dotted, str) or not is_allowed_type(dotted):
-        raise TypeNotAllowedError(
-            f"__type__ {dotted!r} is outside the allowlist ({', '.join(TYPE_ALLOWLIST)})"
-        )
-    cls = _import_dotted(dotted)
-    from pydantic import BaseModel
-
-    if not (isinstance(cls, type) and issubclass(cls, BaseModel)):
-        raise TypeNotAllowedError(f"__type__ {dotted!r} is not a pydantic model class")
-    return cls
-
-
-def type_name(cls: type) -> str:
-    """The dotted name stored in ``__type__`` for a class."""
-    return f"{cls.__module__}.{cls.__qualname__}"
-
-
-_Typer = Callable[[Any], "str | None"]
-
-
-def _fits(cls: type, value: Any) -> bool:
-    """Whether the installed SDK's model accepts the payload: only then is it labelled."""
-    if type_name(cls) in UNVALIDATED_TYPES:
-        return True
-    try:
-        cls.model_validate(value)  # type: ignore[attr-defined]
-    except (ValueError, TypeError):  # pydantic's ValidationError is a ValueError
-        return False
-    return True
-
-
-@lru_cache(maxsize=256)
-def _typer(dotted: str) -> _Typer | None:
-    """A function giving the concrete class name for a value of type ``dotted``.
-
-    A discriminated union (the Responses stream events) resolves to the member
-    the SDK itself would build, so the stored ``__type__`` is the concrete class.
-    A payload the model does not accept (an error body, another provider's
-    shape) gets no type rather than a wrong one.
-    """
-    try:
-        target = _import_dotted(dotted)
-    except (ImportError, AttributeError):
-        return None
-    if isinstance(target, type):
-        name = type_name(target)
-        return lambda value: name if _fits(target, value) else None
-    from .._compat import construct_openai_type  # imports vcrpy: not at plugin load
-
-    def concrete(value: Any) -> str | None:
-        cls = type(construct_openai_type(target, value))
-        if hasattr(cls, "model_fields") and _fits(cls, value):
-            return type_name(cls)
-        return None
-
-    return concrete
-
-
-def concrete_type(dotted: str | None, value: Any) -> str | None:
-    """The ``__type__`` to store for ``value`` parsed as ``dotted``, if any."""
-    if dotted is None or not isinstance(value, dict):
-        return None
-    typer = _typer(dotted)
-    if typer is None:
-        return None
-    try:
-        return typer(value)
-    except (ValueError, TypeError, KeyError, AttributeError):  # the SDK cannot build it
-        return None
+    fallback: ConversationReader = ConversationReader()
+    for provider in _PROVIDERS:
+        if provider.reader is None:
+            continue
+        kind = provider.reader.kind_of(method, path)
+        if kind is not None:
+            return provider.reader, kind
+        if provider.reads_unclaimed:
+            fallback = provider.reader
+    return fallback, "http"

@@ -4,7 +4,7 @@ A cassette must never hold a credential, and must never lose what is not one:
 a redacted host, usage count or prompt breaks replay or review. So secrets are
 recognised three ways, each narrow on purpose:
 
-* **by name**: a header, JSON key, form or multipart field or query parameter
+* **by name**: a header (the providers' account headers too), JSON key, form or multipart field or query parameter
   whose name, split into words (``clientSecret``, ``x-auth-token``,
   ``Ocp-Apim-Subscription-Key``), ends in a secret word (``token``, ``secret``,
   ``password``, a qualified ``key`` such as *api key* …). Words, not
@@ -31,6 +31,8 @@ import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Literal
+
+from .. import providers
 
 __all__ = [
     "REDACTED",
@@ -178,7 +180,8 @@ _MODIFIERS = frozenset(
 #: Heads that a single lower-case word may end with (``apikey``, ``authtoken``, ``setcookie``).
 _COMPOUND_HEADS = ("key", "token", "secret", "password", "passwd", "auth", "cookie", "credentials")
 
-#: Headers that identify an account or carry credentials without a secret word in the name.
+#: Headers that carry credentials by HTTP convention, whatever their words say; each
+#: provider adds its own account headers (``openai-organization`` ...).
 SECRET_HEADERS = frozenset(
     {
         "authorization",
@@ -186,9 +189,6 @@ SECRET_HEADERS = frozenset(
         "api-key",
         "x-api-key",
         "x-goog-api-key",
-        "openai-organization",
-        "openai-project",
-        "anthropic-organization-id",
         "cookie",
         "set-cookie",
     }
@@ -433,6 +433,7 @@ class SecretDetector:
     ) -> None:
         self._names = {n.lower() for n in names}
         self._keep = {n.lower() for n in keep_names}
+        self._secret_headers = SECRET_HEADERS | providers.secret_headers()
         self._patterns = [re.compile(p) if isinstance(p, str) else p for p in patterns]
         self._known: dict[str, _Known] = {}
         for value in values:
@@ -452,7 +453,7 @@ class SecretDetector:
         if lower in self._names:
             return True
         if kind == "header":
-            if lower in SECRET_HEADERS:
+            if lower in self._secret_headers:
                 return True
             if lower.startswith("access-control-"):  # CORS: allow-credentials is not one
                 return False

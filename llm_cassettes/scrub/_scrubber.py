@@ -28,12 +28,14 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote_plus, unquote_plus, urlsplit, urlunsplit
 
+from .. import providers
 from .._wire import dumps_compact, header, loads_json, media_type, parse_sse
 from ._detector import REDACTED, SECRET_HEADERS, SecretDetector
 
 __all__ = ["REDACTED", "SECRET_HEADERS", "Redaction", "ScrubOptions", "Scrubber"]
 
-#: Headers that change on every call and tell a reviewer nothing.
+#: Headers that change on every call and tell a reviewer nothing; each provider adds its
+#: own (``openai-processing-ms``, ``anthropic-ratelimit-*`` ...).
 VOLATILE_HEADERS = frozenset(
     {
         "user-agent",
@@ -41,8 +43,6 @@ VOLATILE_HEADERS = frozenset(
         "date",
         "x-request-id",
         "request-id",
-        "openai-processing-ms",
-        "openai-version",
         "cf-ray",
         "cf-cache-status",
         "alt-svc",
@@ -59,7 +59,8 @@ VOLATILE_HEADERS = frozenset(
         "x-amzn-trace-id",
     }
 )
-VOLATILE_HEADER_PREFIXES = ("x-stainless-", "x-ratelimit-", "anthropic-ratelimit-", "cf-")
+#: Header prefixes of the same: Stainless-generated SDKs' telemetry, rate limits, Cloudflare.
+VOLATILE_HEADER_PREFIXES = ("x-stainless-", "x-ratelimit-", "cf-")
 
 
 #: The keys of a JSON text, looked at before parsing it to walk it (a plain scan that
@@ -134,8 +135,11 @@ class Scrubber:
             environ=environ,
         )
         self._volatile_headers = (
-            VOLATILE_HEADERS | {h.lower() for h in options.extra_volatile_headers}
+            VOLATILE_HEADERS
+            | providers.volatile_headers()
+            | {h.lower() for h in options.extra_volatile_headers}
         ) - keep
+        self._volatile_prefixes = VOLATILE_HEADER_PREFIXES + providers.volatile_header_prefixes()
         self._keep = keep
         self._report = report
         self._is_secret_name = functools.lru_cache(maxsize=4096)(self.detector.is_secret_name)
@@ -301,7 +305,7 @@ class Scrubber:
         if self._is_secret_name(lower, "header"):
             return "redact"
         if self.options.drop_volatile_headers and (
-            lower in self._volatile_headers or lower.startswith(VOLATILE_HEADER_PREFIXES)
+            lower in self._volatile_headers or lower.startswith(self._volatile_prefixes)
         ):
             return "drop"
         return "keep"

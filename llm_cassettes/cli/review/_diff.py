@@ -25,15 +25,13 @@ from ..._wire import loads_json
 from ...format import read_text
 from ...matching import MISSING, Canonical, canonicalize
 from ...matching import diff as canonical_diff
+from ...providers import Exchange, Message
 from .._common import FORMATTER, TOO_DEEP, Subparsers, epilog, print_error, print_file_error
 from ._git import GitError, git_changed
 from ._render import Style, add_output_options, code, content_limit, fence, shorten
-from ._transcript import Exchange, Message, Transcript, load_transcript
+from ._transcript import Transcript, load_transcript
 
 __all__ = ["Change", "FileDiff", "add_diff_command", "diff_files", "diff_transcripts"]
-
-# Request paths already shown as the prompt diff.
-_PROMPT_PATHS = ("messages", "input", "instructions", "prompt")
 
 
 @dataclass
@@ -108,7 +106,7 @@ def _calls(messages: list[Message]) -> list[str]:
     ]
 
 
-def _other(exchange: Exchange) -> list[str]:
+def _unshaped_answer_lines(exchange: Exchange) -> list[str]:
     if exchange.other is None:
         return []
     if isinstance(exchange.other, str):
@@ -166,7 +164,7 @@ def compare(old: Exchange, new: Exchange) -> list[tuple[str, list[str]]]:
     request = [
         f"{d.path}: {_show(d.recorded)} → {_show(d.live)}"
         for d in canonical_diff(_canonical(old), _canonical(new))
-        if not d.path.startswith(_PROMPT_PATHS) or d.path == "<body>"
+        if not d.path.startswith(new.prompt_fields) or d.path == "<body>"  # shown as the prompt
     ]
     if request:
         details.append(("request changed", request))
@@ -180,7 +178,7 @@ def compare(old: Exchange, new: Exchange) -> list[tuple[str, list[str]]]:
     calls = _line_diff(_calls(old.answer), _calls(new.answer))
     if calls:
         details.append(("tool calls changed", calls))
-    other = _line_diff(_other(old), _other(new))
+    other = _line_diff(_unshaped_answer_lines(old), _unshaped_answer_lines(new))
     if other:
         details.append(("result changed", other))
     return details
@@ -272,8 +270,8 @@ def _label(change: Change) -> tuple[str, str]:
     exchange = new or old
     assert exchange is not None
     head = f"{exchange.method} {exchange.endpoint}"
-    if exchange.kind == "tool":
-        head = f"tool {exchange.endpoint.removeprefix('tool://')}"
+    if exchange.tool_name is not None:
+        head = f"tool {exchange.tool_name}"
     return place, head
 
 
@@ -282,7 +280,7 @@ def _summary_lines(exchange: Exchange) -> list[str]:
     asked = [m for m in exchange.messages if m.role in ("user", "tool", "input", "prompt")]
     lines = _lines(asked[-1:]) if asked else _lines(exchange.messages[-1:])
     answer = _lines(exchange.answer) or ([f"error: {exchange.error}"] if exchange.error else [])
-    return lines + [f"→ {line}" for line in answer or _other(exchange)[:1]]
+    return lines + [f"→ {line}" for line in answer or _unshaped_answer_lines(exchange)[:1]]
 
 
 def _what(change: Change) -> str:

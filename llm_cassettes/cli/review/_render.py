@@ -15,8 +15,9 @@ from dataclasses import dataclass
 from typing import IO, Any
 
 from ..._wire import loads_json
+from ...providers import Exchange, Message, one_line_json
 from .._common import add_color_option
-from ._transcript import Exchange, Message, Transcript
+from ._transcript import Transcript
 
 #: Characters of one piece of content shown before it is shortened (``--full`` shows all).
 DEFAULT_MAX_CHARS = 600
@@ -96,15 +97,15 @@ def shorten(text: str, limit: int | None) -> str:
     return f"{text[:limit]} … [{len(text) - limit:,} more characters; --full shows all]"
 
 
-def pretty_json(text: str) -> str:
-    """Tool-call arguments as indented JSON when they parse (they usually are JSON text)."""
+def readable_arguments(text: str) -> str:
+    """Tool-call arguments (JSON text, usually) on one line with spaces, as a reader reads them."""
     try:
         value = loads_json(text)
     except (ValueError, TypeError):
         return text
     if not isinstance(value, (dict, list)):
         return text
-    return json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
+    return one_line_json(value)
 
 
 def _usage(usage: dict[str, Any] | None) -> str | None:
@@ -149,9 +150,10 @@ def provenance_line(transcript: Transcript) -> str:
 
 
 def _headline(exchange: Exchange) -> list[str]:
-    parts = [f"{exchange.method} {exchange.endpoint}" if exchange.kind != "tool" else "TOOL"]
-    if exchange.kind == "tool":
-        parts[0] = f"tool {exchange.endpoint.removeprefix('tool://')}"
+    if exchange.tool_name is not None:
+        parts = [f"tool {exchange.tool_name}"]
+    else:
+        parts = [f"{exchange.method} {exchange.endpoint}"]
     if exchange.model:
         parts.append(exchange.model)
     if exchange.status is not None:
@@ -161,7 +163,8 @@ def _headline(exchange: Exchange) -> list[str]:
     return parts
 
 
-def _other(value: Any) -> str:
+def _unshaped_answer(value: Any) -> str:
+    """An answer with no conversational shape (embeddings, a list page) as indented JSON."""
     if isinstance(value, str):
         return value
     return json.dumps(value, ensure_ascii=False, indent=2, default=str)
@@ -196,7 +199,7 @@ def exchange_text(exchange: Exchange, style: Style, limit: int | None) -> list[s
     for message in exchange.answer:
         out.extend(_message_text(message, style, limit, "    "))
     if exchange.other is not None:
-        out.extend(_indent(shorten(_other(exchange.other), limit), "    "))
+        out.extend(_indent(shorten(_unshaped_answer(exchange.other), limit), "    "))
     if not (exchange.error or exchange.answer or exchange.other is not None):
         out.append("    " + style("(empty)", "dim"))
     usage = _usage(exchange.usage)
@@ -220,7 +223,7 @@ def _message_text(message: Message, style: Style, limit: int | None, pad: str) -
     elif not message.tool_calls:
         out.append(f"{pad}{label}: " + style("(no content)", "dim"))
     for call in message.tool_calls:
-        arguments = shorten(pretty_json(call.arguments), limit)
+        arguments = shorten(readable_arguments(call.arguments), limit)
         out.append(f"{pad}{role} calls " + style(call.name, "bold") + f"({arguments})")
     return out
 
@@ -270,7 +273,7 @@ def exchange_markdown(exchange: Exchange, limit: int | None) -> list[str]:
     for message in exchange.answer:
         out.extend(_message_markdown(message, limit))
     if exchange.other is not None:
-        out += [fence(shorten(_other(exchange.other), limit)), ""]
+        out += [fence(shorten(_unshaped_answer(exchange.other), limit)), ""]
     if not (exchange.error or exchange.answer or exchange.other is not None):
         out += ["_(empty)_", ""]
     usage = _usage(exchange.usage)
@@ -289,6 +292,6 @@ def _message_markdown(message: Message, limit: int | None) -> list[str]:
     elif not message.tool_calls:
         out += [label + " _(no content)_", ""]
     for call in message.tool_calls:
-        arguments = shorten(pretty_json(call.arguments), limit)
+        arguments = shorten(readable_arguments(call.arguments), limit)
         out += [f"**{message.role}** calls {code(call.name)}", "", fence(arguments, "json"), ""]
     return out
