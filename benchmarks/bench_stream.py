@@ -113,7 +113,7 @@ def run_variant(variant: str, workdir: Path, repeat: int) -> list[float]:
             from llm_cassettes import use_cassette
             from llm_cassettes.format import _serializer as serializer
 
-            serializer._VALID.clear()  # every test loads a cassette once: no warm cache
+            serializer._VALIDATED.clear()  # every test loads a cassette once: no warm cache
             with use_cassette(workdir / "typed.yaml", record_mode="none"):
                 n = consume(openai.OpenAI(base_url=base_url, api_key="sk-x", max_retries=0))
         elif variant == "vcrpy":

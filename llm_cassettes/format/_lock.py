@@ -54,13 +54,13 @@ def lock_path(cassette: str | os.PathLike[str]) -> Path:
     return directory / LOCK_DIR / f"{name}.lock"
 
 
-def _prepare(cassette: str | os.PathLike[str], lock: Path) -> None:
+def _prepare_lock_dir(cassette: str | os.PathLike[str], lock: Path) -> None:
     """Create the lock directory (and its ``.gitignore``); refuse symlinks."""
     directory = lock.parent
     try:
         directory.mkdir(exist_ok=True)
         if not stat.S_ISDIR(os.lstat(directory).st_mode):
-            raise _error(cassette, directory, "it is not a directory (a symlink?); remove it")
+            raise _lock_error(cassette, directory, "it is not a directory (a symlink?); remove it")
         ignore = directory / ".gitignore"
         if not os.path.lexists(ignore):
             try:
@@ -69,12 +69,12 @@ def _prepare(cassette: str | os.PathLike[str], lock: Path) -> None:
             except FileExistsError:
                 pass  # another process wrote it just now
         if os.path.islink(lock):
-            raise _error(cassette, lock, "it is a symlink; remove it")
+            raise _lock_error(cassette, lock, "it is a symlink; remove it")
     except OSError as exc:
-        raise _error(cassette, exc.filename or directory, exc.strerror or str(exc)) from exc
+        raise _lock_error(cassette, exc.filename or directory, exc.strerror or str(exc)) from exc
 
 
-def _error(
+def _lock_error(
     cassette: str | os.PathLike[str], where: str | os.PathLike[str], why: str
 ) -> CassetteLockError:
     return CassetteLockError(
@@ -91,7 +91,7 @@ def cassette_lock(
     The cassette's directory must exist.
     """
     path = lock_path(cassette)
-    _prepare(cassette, path)
+    _prepare_lock_dir(cassette, path)
     lock = FileLock(path, timeout=timeout)
     try:
         lock.acquire()
@@ -101,7 +101,7 @@ def cassette_lock(
             f"({lock.lock_file}) for more than {timeout:g} s"
         ) from exc
     except OSError as exc:
-        raise _error(cassette, path, exc.strerror or str(exc)) from exc
+        raise _lock_error(cassette, path, exc.strerror or str(exc)) from exc
     try:
         yield
     finally:

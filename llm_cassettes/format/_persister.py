@@ -47,7 +47,7 @@ Item = dict[str, Any]
 _NEVER_LOADED = object()  # base of a cassette this persister has not read
 
 
-def _read(path: Path) -> str | None:
+def _read_if_present(path: Path) -> str | None:
     """The file's text, or None when there is no cassette there yet."""
     if not path.is_file():
         return None
@@ -83,7 +83,7 @@ class CassettePersister:
             if path in seen:
                 continue
             seen.add(path)
-            text = _read(Path(path))
+            text = _read_if_present(Path(path))
             if path == main:
                 self._base[os.path.abspath(main)] = text
             if text is None:
@@ -108,7 +108,7 @@ class CassettePersister:
     ) -> None:
         path = Path(cassette_path)
         ours = [
-            _item(request, response)
+            _stored_item(request, response)
             for request, response in zip(
                 cassette_dict["requests"], cassette_dict["responses"], strict=True
             )
@@ -118,7 +118,7 @@ class CassettePersister:
         base = self._base.get(key, _NEVER_LOADED)
         path.parent.mkdir(parents=True, exist_ok=True)
         with cassette_lock(path):
-            on_disk = _read(path)
+            on_disk = _read_if_present(path)
             if on_disk is not None and on_disk != base:
                 # Someone else saved since we loaded: keep their work and add ours.
                 ours, metadata = _merge(path, serializer, base, on_disk, ours, metadata)
@@ -183,7 +183,7 @@ def _check_headers(headers: Any, where: str) -> None:
             raise CassetteFormatError(f"{where}.{name}: expected a string or a list of strings")
 
 
-def _item(request: Request, response: Any) -> Item:
+def _stored_item(request: Request, response: Any) -> Item:
     return {
         "request": convert_to_unicode(_compat.request_to_dict(request)),
         "response": convert_to_unicode(response),
@@ -206,7 +206,7 @@ def _deserialize(serializer: Any, text: str, path: str) -> dict[str, Any]:
     return data
 
 
-def _items(serializer: Any, text: str, path: Path) -> tuple[list[Item], dict[str, Any]]:
+def _stored_items(serializer: Any, text: str, path: Path) -> tuple[list[Item], dict[str, Any]]:
     """A stored cassette's interactions in the form ``save_cassette`` builds, and its metadata.
 
     Going through the same conversions as loading makes an interaction read
@@ -214,7 +214,7 @@ def _items(serializer: Any, text: str, path: Path) -> tuple[list[Item], dict[str
     """
     data = _deserialize(serializer, text, os.fspath(path))
     items = [
-        _item(*_interaction(item, f"{path}: interactions[{index}]"))
+        _stored_item(*_interaction(item, f"{path}: interactions[{index}]"))
         for index, item in enumerate(data["interactions"])
     ]
     metadata = data.get("metadata")
@@ -238,8 +238,8 @@ def _merge(
     the copies the disk already gained from someone else (a test that recorded
     the same thing). The disk's order is kept, ours is appended after it.
     """
-    theirs, their_metadata = _items(serializer, on_disk, path)
-    based = _items(serializer, base, path)[0] if isinstance(base, str) else []
+    theirs, their_metadata = _stored_items(serializer, on_disk, path)
+    based = _stored_items(serializer, base, path)[0] if isinstance(base, str) else []
 
     def key(item: Item) -> str:
         return serializer.serialize({"version": 1, "interactions": [item]})

@@ -56,7 +56,7 @@ FORMAT_VERSION = 1
 UNTYPED_KEY = "untyped"
 
 
-def _at(where: str | None, suffix: str) -> str | None:
+def _subplace(where: str | None, suffix: str) -> str | None:
     """A reported place, or None when nobody listens (so recording builds no strings)."""
     return None if where is None else where + suffix
 
@@ -66,7 +66,7 @@ def _drop_header(headers: dict[str, Any], *names: str) -> None:
         del headers[key]
 
 
-class _Untyped(str):
+class _UntypedReason(str):
     """Why a JSON-looking body stays a string: stored beside it as ``untyped``."""
 
 
@@ -74,7 +74,7 @@ def _maybe_json(text: str) -> tuple[bool, Any]:
     """Parse text that looks like a JSON document (object or array).
 
     ``(True, value)``; ``(False, None)`` for text that is not JSON; ``(False,
-    _Untyped(reason))`` for JSON the typed form cannot hold, kept as a string.
+    _UntypedReason(reason))`` for JSON the typed form cannot hold, kept as a string.
     """
     stripped = text.lstrip()
     if not stripped or stripped[0] not in "{[":
@@ -82,12 +82,14 @@ def _maybe_json(text: str) -> tuple[bool, Any]:
     try:
         value = loads_json(text)
     except JSONTooDeep as exc:
-        return False, _Untyped(str(exc))
+        return False, _UntypedReason(str(exc))
     except ValueError:
         return False, None
     if "\\u" in text and _has_lone_surrogate(value):
         # "\ud800" parses, but cannot be written as UTF-8 YAML: keep raw
-        return False, _Untyped("JSON with a lone surrogate escape, which UTF-8 text cannot hold")
+        return False, _UntypedReason(
+            "JSON with a lone surrogate escape, which UTF-8 text cannot hold"
+        )
     return True, value
 
 
@@ -161,15 +163,15 @@ class CassetteSerializer:
     ) -> dict[str, Any]:
         scrub = self.scrubber
         method = str(request.get("method", "GET"))
-        uri = scrub.url(str(request.get("uri", "")), _at(where, "request.uri"))
+        uri = scrub.url(str(request.get("uri", "")), _subplace(where, "request.uri"))
         request_headers = dict(request.get("headers") or {})
         request_body = self._encode_request_body(
-            request.get("body"), request_headers, _at(where, "request.body")
+            request.get("body"), request_headers, _subplace(where, "request.body")
         )
         stored_request = {
             "method": method,
             "uri": uri,
-            "headers": scrub.headers(request_headers, _at(where, "request.headers")),
+            "headers": scrub.headers(request_headers, _subplace(where, "request.headers")),
             "body": request_body,
         }
         if not isinstance(response, Mapping) or "status" not in response:
@@ -179,7 +181,7 @@ class CassetteSerializer:
                 response = {k: v for k, v in response.items() if k != "headers"}
             return {
                 "request": stored_request,
-                "response": scrub.value(response, _at(where, "response")),
+                "response": scrub.value(response, _subplace(where, "response")),
             }
         response_headers = dict(response.get("headers") or {})
         endpoint = find_endpoint(method, urlsplit(uri).path)
@@ -187,22 +189,25 @@ class CassetteSerializer:
         ok = isinstance(status, Mapping) and 200 <= int(status.get("code", 200)) < 300
         body = response.get("body")
         stored_body = self._encode_response_body(
-            body, response_headers, endpoint if ok else None, _at(where, "response.body")
+            body, response_headers, endpoint if ok else None, _subplace(where, "response.body")
         )
         stored_response = {
             "status": dict(status) if isinstance(status, Mapping) else status,
-            "headers": scrub.headers(response_headers, _at(where, "response.headers")),
+            "headers": scrub.headers(response_headers, _subplace(where, "response.headers")),
             "body": stored_body,
         }
         for key, value in response.items():  # keep what other tools add, in order
             if key not in stored_response:
-                stored_response[key] = scrub.value(value, _at(where, f"response.{key}"))
+                stored_response[key] = scrub.value(value, _subplace(where, f"response.{key}"))
         return {"request": stored_request, "response": stored_response}
 
     def _encode_request_body(self, body: Any, headers: dict[str, Any], where: str | None) -> Any:
         if isinstance(body, Mapping):  # already stored form (re-saving a loaded cassette)
             if "json" in body:
-                return {**body, "json": self.scrubber.value(body["json"], _at(where, ".json"))}
+                return {
+                    **body,
+                    "json": self.scrubber.value(body["json"], _subplace(where, ".json")),
+                }
             return self.scrubber.value(dict(body), where)
         if body is None or body == "" or body == b"":
             return body
@@ -214,7 +219,7 @@ class CassetteSerializer:
             is_json, value = _maybe_json(text)
             if is_json:
                 _drop_header(headers, "content-length")
-                return {"json": self.scrubber.value(value, _at(where, ".json"))}
+                return {"json": self.scrubber.value(value, _subplace(where, ".json"))}
         return self.scrubber.body_text(text, content_type, where)
 
     def _encode_response_body(
@@ -224,19 +229,25 @@ class CassetteSerializer:
             return self.scrubber.value(body, where)
         if "string" not in body:  # already stored form (sse / json)
             if isinstance(body.get("sse"), Mapping):
-                return {**body, "sse": self._scrub_stored_events(body["sse"], _at(where, ".sse"))}
+                return {
+                    **body,
+                    "sse": self._scrub_stored_events(body["sse"], _subplace(where, ".sse")),
+                }
             if "json" in body:
-                return {**body, "json": self.scrubber.value(body["json"], _at(where, ".json"))}
+                return {
+                    **body,
+                    "json": self.scrubber.value(body["json"], _subplace(where, ".json")),
+                }
             return self.scrubber.value(dict(body), where)
         raw = _decompress(headers, body["string"])
         content_type = header(headers, "content-type")
         text = utf8_text(raw)
         if text is None:
-            return {"string": self.scrubber.raw(raw, _at(where, ".string"), content_type)}
+            return {"string": self.scrubber.raw(raw, _subplace(where, ".string"), content_type)}
         if self.typed and text:
             lowered = content_type.lower()
             if lowered.startswith("text/event-stream"):
-                events = self._encode_events(text, endpoint, _at(where, ".sse"))
+                events = self._encode_events(text, endpoint, _subplace(where, ".sse"))
                 if events is not None:
                     _drop_header(headers, "content-length", "transfer-encoding")
                     return {"sse": events}
@@ -244,11 +255,13 @@ class CassetteSerializer:
                 is_json, value = _maybe_json(text)
                 if is_json:
                     _drop_header(headers, "content-length", "transfer-encoding")
-                    return {"json": self._typed(value, endpoint, _at(where, ".json"))}
+                    return {"json": self._typed_body(value, endpoint, _subplace(where, ".json"))}
                 if value:  # JSON the typed form cannot hold: say why it is a string
-                    stored = self.scrubber.body_text(text, content_type, _at(where, ".string"))
+                    stored = self.scrubber.body_text(
+                        text, content_type, _subplace(where, ".string")
+                    )
                     return {"string": stored, UNTYPED_KEY: str(value)}
-        return {"string": self.scrubber.body_text(text, content_type, _at(where, ".string"))}
+        return {"string": self.scrubber.body_text(text, content_type, _subplace(where, ".string"))}
 
     def _scrub_stored_events(self, stream: Mapping[str, Any], where: str | None) -> Any:
         events = stream.get("events")
@@ -256,7 +269,7 @@ class CassetteSerializer:
             return self.scrubber.value(dict(stream), where)
         scrubbed: list[Any] = []
         for index, event in enumerate(events):
-            place = _at(where, f".events[{index}]")
+            place = _subplace(where, f".events[{index}]")
             if isinstance(event, str):
                 scrubbed.append(type(event)(self.scrubber.event_data(event, place)))
             elif isinstance(event, Mapping):
@@ -289,7 +302,7 @@ class CassetteSerializer:
         names: list[str | None] = []
         for index, event in enumerate(events):
             name = None
-            place = _at(where, f".events[{index}]")
+            place = _subplace(where, f".events[{index}]")
             if "id" in event and isinstance(event["id"], str):
                 event["id"] = self.scrubber.text(event["id"], place)
             if "data" in event:
@@ -305,12 +318,14 @@ class CassetteSerializer:
             if name and not shared:
                 event = {**event, TYPE_KEY: name}
             if set(event) == {"data"}:
-                stored.append(_Flat(event["data"]))
+                stored.append(_SingleQuoted(event["data"]))
             else:
-                stored.append({k: _Flat(v) if k == "data" else v for k, v in _event_order(event)})
+                stored.append(
+                    {k: _SingleQuoted(v) if k == "data" else v for k, v in _event_order(event)}
+                )
         return {TYPE_KEY: shared, "events": stored} if shared else {"events": stored}
 
-    def _typed(self, value: Any, endpoint: Endpoint | None, where: str | None = None) -> Any:
+    def _typed_body(self, value: Any, endpoint: Endpoint | None, where: str | None = None) -> Any:
         if where is not None and endpoint is not None and concrete_type(endpoint.body, value):
             where += f".{DATA_KEY}"  # reported at the place it is stored
         value = self.scrubber.value(value, where)
@@ -411,7 +426,7 @@ class CassetteSerializer:
                     f"{where}.events[{index}].data: expected a string, not {type(data).__name__}"
                 )
             if cls is not None and data and self.validate and data[0] == "{":
-                _validate_json(cls, data, f"{where}.events[{index}]")
+                _validate_event(cls, data, f"{where}.events[{index}]")
             wire.append(event)  # type: ignore[arg-type]
         return encode_sse(wire)
 
@@ -469,7 +484,7 @@ class CassetteSerializer:
         text = dumps_compact(data)
         cls = self._resolve(name, f"{where}.{TYPE_KEY}")
         if cls is not None and self.validate and name not in UNVALIDATED_TYPES:
-            _validate(cls, data, text, where)
+            _validate_payload(cls, data, text, where)
         return data, text
 
 
@@ -497,35 +512,35 @@ class WrappedSerializer:
         return self.serializer.decode(data, source)
 
 
-_VALID: set[tuple[type, int]] = set()
-_VALID_MAX = 200_000
+_VALIDATED: set[tuple[type, int]] = set()
+_VALIDATED_MAX = 200_000
 
 
-def _validate(cls: type, data: Any, text: str, where: str) -> None:
+def _validate_payload(cls: type, data: Any, text: str, where: str) -> None:
     """Warn, naming the field, when a payload no longer fits the installed SDK's model.
 
     Each distinct payload is validated once per process: replaying a cassette
     again costs a set lookup, not a pydantic validation per stream chunk.
     """
     key = (cls, hash(text))
-    if key not in _VALID:
-        _check(cls, lambda: cls.model_validate(data), key, where)  # type: ignore[attr-defined]
+    if key not in _VALIDATED:
+        _warn_if_drifted(cls, lambda: cls.model_validate(data), key, where)  # type: ignore[attr-defined]
 
 
-def _validate_json(cls: type, text: str, where: str) -> None:
+def _validate_event(cls: type, text: str, where: str) -> None:
     key = (cls, hash(text))
-    if key not in _VALID:
-        _check(cls, lambda: _adapter(cls).validate_json(text), key, where)
+    if key not in _VALIDATED:
+        _warn_if_drifted(cls, lambda: _type_adapter(cls).validate_json(text), key, where)
 
 
 @functools.lru_cache(maxsize=256)
-def _adapter(cls: type) -> Any:
+def _type_adapter(cls: type) -> Any:
     from pydantic import TypeAdapter
 
     return TypeAdapter(cls)
 
 
-def _check(cls: type, run: Any, key: tuple[type, int], where: str) -> None:
+def _warn_if_drifted(cls: type, run: Any, key: tuple[type, int], where: str) -> None:
     from pydantic import ValidationError
 
     try:
@@ -542,20 +557,20 @@ def _check(cls: type, run: Any, key: tuple[type, int], where: str) -> None:
             stacklevel=4,
         )
         return
-    if len(_VALID) >= _VALID_MAX:
-        _VALID.clear()  # a bound on memory in long sessions; it is only a cache
-    _VALID.add(key)
+    if len(_VALIDATED) >= _VALIDATED_MAX:
+        _VALIDATED.clear()  # a bound on memory in long sessions; it is only a cache
+    _VALIDATED.add(key)
 
 
-class _Flat(str):
+class _SingleQuoted(str):
     """Text written on one line in single quotes (a stream event's JSON)."""
 
 
-def _represent_flat(dumper: Any, value: _Flat) -> Any:
+def _represent_single_quoted(dumper: Any, value: _SingleQuoted) -> Any:
     return dumper.represent_scalar("tag:yaml.org,2002:str", str(value), style="'")
 
 
-_yaml.Dumper.add_representer(_Flat, _represent_flat)
+_yaml.Dumper.add_representer(_SingleQuoted, _represent_single_quoted)
 
 _EVENT_KEYS = ("event", "id", "retry", TYPE_KEY, "data", "unterminated")
 

@@ -100,31 +100,31 @@ def canonicalize(
     mime = media_type(content_type)
 
     if mime == "application/json" or mime.endswith("+json"):
-        result = _json(body, plan)
+        result = _json_body(body, plan)
         if result is not None:
             return result
     elif mime == "application/x-www-form-urlencoded":
-        return _form(raw, plan)
+        return _form_body(raw, plan)
     elif mime.startswith("multipart/") or (
         not mime and raw.startswith(b"--") and b"content-disposition" in raw[:1024].lower()
     ):
         # (A multipart body whose content type was lost still announces itself.)
-        result = _multipart(raw, content_type or "", plan)
+        result = _multipart_body(raw, content_type or "", plan)
         if result is not None:
             return result
     else:
         first = raw[:64].lstrip()[:1]  # no copy of a large body just to peek
         if first in (b"{", b"["):
-            result = _json(body, plan)
+            result = _json_body(body, plan)
             if result is not None:
                 return result
-    return _bytes(raw)
+    return _bytes_body(raw)
 
 
 _DEFAULT_OPTIONS = CanonicalOptions()
 
 
-def _json(body: bytes | str, plan: CompiledOptions) -> Canonical | None:
+def _json_body(body: bytes | str, plan: CompiledOptions) -> Canonical | None:
     try:
         data = loads_json(body)  # deeper than the walk can go: compared as bytes
     except (ValueError, UnicodeDecodeError):
@@ -143,7 +143,7 @@ def _json(body: bytes | str, plan: CompiledOptions) -> Canonical | None:
     return Canonical("json", "json:" + _DUMPS_SORTED(value), value)
 
 
-def _bytes(raw: bytes) -> Canonical:
+def _bytes_body(raw: bytes) -> Canonical:
     if len(raw) <= _SHORT_BYTES:
         # latin-1 is a bijection bytes <-> str, so this key is exact.
         return Canonical("bytes", "bytes=" + raw.decode("latin-1"), raw)
@@ -174,7 +174,7 @@ def _fields_value(
     return out
 
 
-def _form(raw: bytes, plan: CompiledOptions) -> Canonical:
+def _form_body(raw: bytes, plan: CompiledOptions) -> Canonical:
     normalizer = BodyNormalizer(plan)
     text = raw.decode("latin-1")
     pairs = parse_qsl(text, keep_blank_values=True, encoding="utf-8", errors="surrogateescape")
@@ -191,7 +191,7 @@ def _form(raw: bytes, plan: CompiledOptions) -> Canonical:
 _PARAM = re.compile(r';\s*([A-Za-z0-9_*.-]+)\s*=\s*("(?:[^"\\]|\\.)*"|[^;]*)')
 
 
-def _params(header: str) -> dict[str, str]:
+def _header_params(header: str) -> dict[str, str]:
     out: dict[str, str] = {}
     for m in _PARAM.finditer(header):
         value = m.group(2).strip()
@@ -202,7 +202,7 @@ def _params(header: str) -> dict[str, str]:
 
 
 def _boundary(raw: bytes, content_type: str) -> bytes | None:
-    declared = _params(content_type).get("boundary")
+    declared = _header_params(content_type).get("boundary")
     if declared and b"--" + declared.encode("latin-1") in raw:
         return declared.encode("latin-1")
     # The header may have been rewritten or lost: the body's first line is "--BOUNDARY".
@@ -213,7 +213,7 @@ def _boundary(raw: bytes, content_type: str) -> bytes | None:
     return None
 
 
-def _multipart(raw: bytes, content_type: str, plan: CompiledOptions) -> Canonical | None:
+def _multipart_body(raw: bytes, content_type: str, plan: CompiledOptions) -> Canonical | None:
     boundary = _boundary(raw, content_type)
     if boundary is None:
         return None
@@ -239,7 +239,7 @@ def _multipart(raw: bytes, content_type: str, plan: CompiledOptions) -> Canonica
             name, colon, val = line.partition(":")
             if colon:
                 headers[name.strip().lower()] = val.strip()
-        disposition = _params(headers.get("content-disposition", ""))
+        disposition = _header_params(headers.get("content-disposition", ""))
         meta: dict[str, Any] = {}
         if "filename" in disposition:
             meta["filename"] = disposition["filename"]

@@ -124,8 +124,8 @@ def diff(recorded: Canonical, live: Canonical, limit: int = 20) -> list[Differen
         return [
             Difference(
                 "<body>",
-                Unquoted(f"<{recorded.kind} body> {_show(_shorten(recorded.value))}"),
-                Unquoted(f"<{live.kind} body> {_show(_shorten(live.value))}"),
+                Unquoted(f"<{recorded.kind} body> {_shown(_shorten(recorded.value))}"),
+                Unquoted(f"<{live.kind} body> {_shown(_shorten(live.value))}"),
             )
         ]
     if recorded.kind == "bytes":
@@ -147,7 +147,7 @@ def diff(recorded: Canonical, live: Canonical, limit: int = 20) -> list[Differen
     return out
 
 
-def _show(value: Any) -> str:
+def _shown(value: Any) -> str:
     if isinstance(value, Unquoted):
         return str(value)
     if isinstance(value, (dict, list, bool)) or value is None:
@@ -160,5 +160,5 @@ def format_diff(diffs: list[Difference]) -> str:
     if not diffs:
         return "  (no differences)"
     return "\n".join(
-        f"  {d.path}: recorded {_show(d.recorded)} | live {_show(d.live)}" for d in diffs
+        f"  {d.path}: recorded {_shown(d.recorded)} | live {_shown(d.live)}" for d in diffs
     )

@@ -110,7 +110,7 @@ def _apply_id_mapping(recording: dict[str, Any], source: str) -> dict[str, Any]:
     return result
 
 
-def _payload(value: Any) -> tuple[Any, str | None]:
+def _unwrap_typed(value: Any) -> tuple[Any, str | None]:
     """A stored llama-stack value as wire JSON, and its ``__type__`` (if any)."""
     if is_typed(value):
         return value[DATA_KEY], value[TYPE_KEY] if isinstance(value[TYPE_KEY], str) else None
@@ -194,7 +194,7 @@ def _http_interaction(
         "body": dumps_compact(body) if body is not None else None,
         "headers": headers,
     }
-    raw_response, typed = _response(response, path, client, source)
+    raw_response, typed = _raw_response(response, path, client, source)
     if client == "openai" and not typed:
         client = "other"  # an OpenAI-compatible URL answered by something else
     return {"request": raw_request, "response": raw_response}, client, corrected
@@ -222,7 +222,7 @@ def _sdk_body(
     return body, headers, extra_query
 
 
-def _response(
+def _raw_response(
     response: dict[str, Any], path: str, client: str, source: str
 ) -> tuple[dict[str, Any], bool]:
     """The raw response (status, headers, body string) and whether it carried SDK types."""
@@ -235,7 +235,7 @@ def _response(
             raise RecordingError(
                 f"{source}: response.body: is_streaming is true but the body is not a list"
             )
-        chunks = [_payload(chunk) for chunk in body]
+        chunks = [_unwrap_typed(chunk) for chunk in body]
         typed = all(name and name.startswith("openai.") for _, name in chunks) and bool(chunks)
         if client == "openai":
             text, content_type = _sse(chunks, path), "text/event-stream"
@@ -246,11 +246,11 @@ def _response(
         if body is None:
             raise RecordingError(f"{source}: response.body: missing (and no recorded exception)")
         if isinstance(body, list):  # models.list(): llama-stack stores the page's items
-            items = [_payload(item) for item in body]
+            items = [_unwrap_typed(item) for item in body]
             data: Any = {"object": "list", "data": [value for value, _ in items]}
             typed = all(name and name.startswith("openai.") for _, name in items)
         else:
-            data, name = _payload(body)
+            data, name = _unwrap_typed(body)
             typed = bool(name and name.startswith("openai."))
         text, content_type = dumps_compact(data), "application/json"
     return {

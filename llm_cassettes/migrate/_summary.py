@@ -71,23 +71,23 @@ def kind_of(stored: Mapping[str, Any]) -> str:
         if not name and isinstance(stream, Mapping):
             names = {e.get(TYPE_KEY) for e in stream.get("events", []) if isinstance(e, Mapping)}
             name = "events of " + ", ".join(sorted(n.rsplit(".", 1)[-1] for n in names if n))
-        return prefix + f"stream of {_short(name) if name else 'untyped events'}"
+        return prefix + f"stream of {_short_type_name(name) if name else 'untyped events'}"
     if "json" in body:
         value = body["json"]
         if isinstance(value, Mapping) and TYPE_KEY in value:
-            return prefix + _short(value[TYPE_KEY])
+            return prefix + _short_type_name(value[TYPE_KEY])
         items = value.get("data") if isinstance(value, Mapping) else None
         if (
             isinstance(items, list)
             and items
             and all(isinstance(i, Mapping) and TYPE_KEY in i for i in items)
         ):
-            return prefix + f"list of {_short(items[0][TYPE_KEY])}"
+            return prefix + f"list of {_short_type_name(items[0][TYPE_KEY])}"
         return prefix + "untyped JSON"
     return prefix + "text/bytes"
 
 
-def _short(name: str) -> str:
+def _short_type_name(name: str) -> str:
     return name if name.startswith("events of") else name.rsplit(".", 1)[-1]
 
 

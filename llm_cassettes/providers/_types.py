@@ -178,10 +178,10 @@ def type_name(cls: type) -> str:
     return f"{cls.__module__}.{cls.__qualname__}"
 
 
-_Typer = Callable[[Any], "str | None"]
+_ConcreteTyper = Callable[[Any], "str | None"]
 
 
-def _fits(cls: type, value: Any) -> bool:
+def _accepts(cls: type, value: Any) -> bool:
     """Whether the installed SDK's model accepts the payload: only then is it labelled."""
     if type_name(cls) in UNVALIDATED_TYPES:
         return True
@@ -193,7 +193,7 @@ def _fits(cls: type, value: Any) -> bool:
 
 
 @lru_cache(maxsize=256)
-def _typer(dotted: str) -> _Typer | None:
+def _concrete_typer(dotted: str) -> _ConcreteTyper | None:
     """A function giving the concrete class name for a value of type ``dotted``.
 
     A discriminated union (the Responses stream events) resolves to the member
@@ -207,12 +207,12 @@ def _typer(dotted: str) -> _Typer | None:
         return None
     if isinstance(target, type):
         name = type_name(target)
-        return lambda value: name if _fits(target, value) else None
+        return lambda value: name if _accepts(target, value) else None
     from .._compat import construct_openai_type  # imports vcrpy: not at plugin load
 
     def concrete(value: Any) -> str | None:
         cls = type(construct_openai_type(target, value))
-        if hasattr(cls, "model_fields") and _fits(cls, value):
+        if hasattr(cls, "model_fields") and _accepts(cls, value):
             return type_name(cls)
         return None
 
@@ -223,7 +223,7 @@ def concrete_type(dotted: str | None, value: Any) -> str | None:
     """The ``__type__`` to store for ``value`` parsed as ``dotted``, if any."""
     if dotted is None or not isinstance(value, dict):
         return None
-    typer = _typer(dotted)
+    typer = _concrete_typer(dotted)
     if typer is None:
         return None
     try:

@@ -25,34 +25,45 @@ from ._registry import EndpointTypes, Provider
 
 __all__ = ["PROVIDER", "OpenAIReader"]
 
-_T = "openai.types."
+_TYPES = "openai.types."
 
 ENDPOINTS = (
     EndpointTypes(
-        "POST", r"chat/completions", _T + "chat.ChatCompletion", _T + "chat.ChatCompletionChunk"
+        "POST",
+        r"chat/completions",
+        _TYPES + "chat.ChatCompletion",
+        _TYPES + "chat.ChatCompletionChunk",
     ),
-    EndpointTypes("GET", r"chat/completions/[^/]+", _T + "chat.ChatCompletion"),
-    EndpointTypes("POST", r"(?<!chat/)completions", _T + "Completion", _T + "Completion"),
+    EndpointTypes("GET", r"chat/completions/[^/]+", _TYPES + "chat.ChatCompletion"),
+    EndpointTypes("POST", r"(?<!chat/)completions", _TYPES + "Completion", _TYPES + "Completion"),
     EndpointTypes(
-        "POST", r"responses", _T + "responses.Response", _T + "responses.ResponseStreamEvent"
+        "POST",
+        r"responses",
+        _TYPES + "responses.Response",
+        _TYPES + "responses.ResponseStreamEvent",
     ),
     EndpointTypes(
-        "GET", r"responses/[^/]+", _T + "responses.Response", _T + "responses.ResponseStreamEvent"
+        "GET",
+        r"responses/[^/]+",
+        _TYPES + "responses.Response",
+        _TYPES + "responses.ResponseStreamEvent",
     ),
-    EndpointTypes("POST", r"embeddings", _T + "CreateEmbeddingResponse"),
-    EndpointTypes("GET", r"models", items=_T + "Model"),
-    EndpointTypes("GET", r"models/[^/]+", _T + "Model"),
-    EndpointTypes("POST", r"moderations", _T + "ModerationCreateResponse"),
-    EndpointTypes("POST", r"files", _T + "FileObject"),
-    EndpointTypes("GET", r"files", items=_T + "FileObject"),
-    EndpointTypes("GET", r"files/[^/]+", _T + "FileObject"),
-    EndpointTypes("DELETE", r"files/[^/]+", _T + "FileDeleted"),
-    EndpointTypes("POST", r"batches", _T + "Batch"),
-    EndpointTypes("GET", r"batches/[^/]+", _T + "Batch"),
-    EndpointTypes("POST", r"vector_stores", _T + "VectorStore"),
-    EndpointTypes("GET", r"vector_stores/[^/]+", _T + "VectorStore"),
-    EndpointTypes("POST", r"vector_stores/[^/]+/search", items=_T + "VectorStoreSearchResponse"),
-    EndpointTypes("POST", r"images/generations", _T + "ImagesResponse"),
+    EndpointTypes("POST", r"embeddings", _TYPES + "CreateEmbeddingResponse"),
+    EndpointTypes("GET", r"models", items=_TYPES + "Model"),
+    EndpointTypes("GET", r"models/[^/]+", _TYPES + "Model"),
+    EndpointTypes("POST", r"moderations", _TYPES + "ModerationCreateResponse"),
+    EndpointTypes("POST", r"files", _TYPES + "FileObject"),
+    EndpointTypes("GET", r"files", items=_TYPES + "FileObject"),
+    EndpointTypes("GET", r"files/[^/]+", _TYPES + "FileObject"),
+    EndpointTypes("DELETE", r"files/[^/]+", _TYPES + "FileDeleted"),
+    EndpointTypes("POST", r"batches", _TYPES + "Batch"),
+    EndpointTypes("GET", r"batches/[^/]+", _TYPES + "Batch"),
+    EndpointTypes("POST", r"vector_stores", _TYPES + "VectorStore"),
+    EndpointTypes("GET", r"vector_stores/[^/]+", _TYPES + "VectorStore"),
+    EndpointTypes(
+        "POST", r"vector_stores/[^/]+/search", items=_TYPES + "VectorStoreSearchResponse"
+    ),
+    EndpointTypes("POST", r"images/generations", _TYPES + "ImagesResponse"),
 )
 
 #: Request parameters that say nothing about what the model was asked.
@@ -326,9 +337,9 @@ ID_PREFIXES = (
 
 PROVIDER = Provider(
     name="openai",
-    type_modules=(_T,),
+    type_modules=(_TYPES,),
     endpoints=ENDPOINTS,
-    unvalidated_types=frozenset({_T + "create_embedding_response.CreateEmbeddingResponse"}),
+    unvalidated_types=frozenset({_TYPES + "create_embedding_response.CreateEmbeddingResponse"}),
     id_prefixes=ID_PREFIXES,
     secret_headers=frozenset({"openai-organization", "openai-project"}),
     volatile_headers=frozenset({"openai-processing-ms", "openai-version"}),

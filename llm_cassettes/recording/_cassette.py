@@ -81,7 +81,7 @@ def current_cassette() -> LLMCassette | None:
         return _ACTIVE[-1] if _ACTIVE else None
 
 
-class _Context(CassetteContext):
+class _CurrentCassetteContext(CassetteContext):
     """vcrpy's context decorator, also making the cassette :func:`current_cassette`."""
 
     _llm_cassette: LLMCassette | None = None
@@ -122,12 +122,12 @@ class LLMCassette(Cassette):
     """
 
     @classmethod
-    def use_arg_getter(cls, arg_getter: Callable[[], dict[str, Any]]) -> _Context:
-        return _Context(cls, arg_getter)
+    def use_arg_getter(cls, arg_getter: Callable[[], dict[str, Any]]) -> _CurrentCassetteContext:
+        return _CurrentCassetteContext(cls, arg_getter)
 
     @classmethod
-    def use(cls, **kwargs: Any) -> _Context:
-        return _Context.from_args(cls, **kwargs)
+    def use(cls, **kwargs: Any) -> _CurrentCassetteContext:
+        return _CurrentCassetteContext.from_args(cls, **kwargs)
 
     def __init__(
         self,
@@ -167,7 +167,7 @@ class LLMCassette(Cassette):
         self._added = Provenance({}, set())
 
     # -- keys ----------------------------------------------------------------------------
-    def _key(self, request: Request) -> Hashable:
+    def _body_key(self, request: Request) -> Hashable:
         return (_BODY_KEY, *(fn(request) for fn in self._key_fns))
 
     def _legacy_key(self, request: Request) -> Hashable:
@@ -182,7 +182,7 @@ class LLMCassette(Cassette):
         filtered = self.filter_request(request)
         keys: tuple[Hashable, ...] = ()
         if filtered:
-            keys = (self._key(filtered),)
+            keys = (self._body_key(filtered),)
             if self._any_legacy:
                 keys += (self._legacy_key(filtered),)
         self._last = (request, keys, filtered)
@@ -195,7 +195,7 @@ class LLMCassette(Cassette):
 
     def _stored_key(self, index: int) -> Hashable:
         request = self.data[index][0]
-        return self._legacy_key(request) if self._matched_legacy[index] else self._key(request)
+        return self._legacy_key(request) if self._matched_legacy[index] else self._body_key(request)
 
     # -- recording -----------------------------------------------------------------------
     def load_interactions(self) -> None:
@@ -236,7 +236,7 @@ class LLMCassette(Cassette):
         self._recorded_legacy.append(False)
         self._matched_legacy.append(False)
         index = before
-        key = self._key(self.data[index][0])
+        key = self._body_key(self.data[index][0])
         self._keys.append(key)
         self._index[key].append(index)
         self._added.note(request.headers, request.body)  # the raw request: SDK header intact
@@ -327,7 +327,7 @@ class LLMCassette(Cassette):
         if not differences:
             return
         shown = differences[: _findings.MAX_FIELDS]
-        where, at = self._where(index)
+        where, at = self._origin_of(index)
         self.stale.append(
             _findings.Stale(
                 cassette=where,
@@ -338,7 +338,7 @@ class LLMCassette(Cassette):
             )
         )
 
-    def _where(self, index: int) -> tuple[str, int]:
+    def _origin_of(self, index: int) -> tuple[str, int]:
         """The file an interaction was read from and its index there, for reports."""
         origin = self._origin[index]
         if origin is None:
@@ -362,7 +362,7 @@ class LLMCassette(Cassette):
         found = []
         for index in range(self.loaded_count):
             if self.play_counts[index] == 0 and not self._from_extra(index):
-                where, at = self._where(index)
+                where, at = self._origin_of(index)
                 request = self.data[index][0]
                 found.append(_findings.Unused(where, at, f"{request.method} {request.uri}"))
         return found

@@ -18,7 +18,7 @@ _CANDIDATES = 200
 _PARTS = VCRPY_DEFAULT_MATCH_ON
 
 
-def _part(request: Request, name: str) -> Any:
+def _request_part(request: Request, name: str) -> Any:
     value = getattr(request, name)
     return tuple(value) if name == "query" else value
 
@@ -53,7 +53,10 @@ def _closest(cassette: LLMCassette, live: Request) -> list[str]:
     if not cassette.data:
         return ["The cassette is empty (or does not exist yet)."]
     scored = [
-        (index, [name for name in _PARTS if _part(stored, name) != _part(live, name)])
+        (
+            index,
+            [name for name in _PARTS if _request_part(stored, name) != _request_part(live, name)],
+        )
         for index, (stored, _) in enumerate(cassette.data)
     ]
     fewest = min(len(differing) for _, differing in scored)
@@ -75,7 +78,9 @@ def _closest(cassette: LLMCassette, live: Request) -> list[str]:
     stored = cassette.data[index][0]
     out = [f"Closest recorded request: interactions[{index}] {stored.method} {stored.uri}"]
     for name in differing:
-        out.append(f"  {name}: recorded {_part(stored, name)!r} | live {_part(live, name)!r}")
+        out.append(
+            f"  {name}: recorded {_request_part(stored, name)!r} | live {_request_part(live, name)!r}"
+        )
     if differences:
         out.append("  body differs (canonical form: ids, key order and defaults normalised):")
         shown = format_diff(differences[:_DIFF_LINES]).splitlines()

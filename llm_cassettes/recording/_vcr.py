@@ -62,7 +62,7 @@ def _split_options(kwargs: dict[str, Any]) -> dict[str, Any]:
     return options
 
 
-def _tuple(value: Any) -> tuple[str, ...]:
+def _strings(value: Any) -> tuple[str, ...]:
     if isinstance(value, str):
         return (value,)
     return tuple(str(item) for item in value or ())
@@ -72,9 +72,9 @@ def canonical_options(options: Mapping[str, Any]) -> CanonicalOptions:
     """Canonicalization options (request matching) from this library's keys."""
     return CanonicalOptions(
         float_places=int(options["float_places"]),
-        ignore_paths=_tuple(options["ignore_json_paths"]),
-        id_patterns=_tuple(options["id_patterns"]),
-        id_paths=_tuple(options["id_json_paths"]),
+        ignore_paths=_strings(options["ignore_json_paths"]),
+        id_patterns=_strings(options["id_patterns"]),
+        id_paths=_strings(options["id_json_paths"]),
         ignore_defaults=bool(options["ignore_defaults"]),
         normalize_ids=bool(options["normalize_ids"]),
     )
@@ -85,19 +85,19 @@ def build_scrubber(options: Mapping[str, Any]) -> Scrubber:
         ScrubOptions(
             enabled=bool(options["scrub"]),
             drop_volatile_headers=bool(options["drop_volatile_headers"]),
-            extra_secret_headers=_tuple(options["secret_headers"]),
-            extra_volatile_headers=_tuple(options["volatile_headers"]),
-            keep_headers=_tuple(options["keep_headers"]),
-            extra_secret_env=_tuple(options["secret_env"]),
-            extra_secret_values=_tuple(options["secret_values"]),
-            extra_secret_names=_tuple(options["secret_names"]),
-            extra_secret_patterns=_patterns(options["secret_patterns"]),
-            keep_names=_tuple(options["keep_names"]),
+            extra_secret_headers=_strings(options["secret_headers"]),
+            extra_volatile_headers=_strings(options["volatile_headers"]),
+            keep_headers=_strings(options["keep_headers"]),
+            extra_secret_env=_strings(options["secret_env"]),
+            extra_secret_values=_strings(options["secret_values"]),
+            extra_secret_names=_strings(options["secret_names"]),
+            extra_secret_patterns=_regexes_as_given(options["secret_patterns"]),
+            keep_names=_strings(options["keep_names"]),
         )
     )
 
 
-def _patterns(value: Any) -> tuple[Any, ...]:
+def _regexes_as_given(value: Any) -> tuple[Any, ...]:
     """Regexes as given: strings or compiled patterns."""
     if isinstance(value, (str, re.Pattern)):
         return (value,)

@@ -202,7 +202,7 @@ def split_words(name: str) -> list[str]:
     return [word.lower() for word in _WORD.findall(name)]
 
 
-def _compound(word: str) -> tuple[str, str] | None:
+def _split_compound(word: str) -> tuple[str, str] | None:
     """``apikey`` → (``api``, ``key``): a single word that ends in a secret head."""
     for head in _COMPOUND_HEADS:
         if word.endswith(head) and len(word) > len(head):
@@ -213,7 +213,7 @@ def _compound(word: str) -> tuple[str, str] | None:
     return None
 
 
-def _head(words: list[str]) -> tuple[str, str, bool]:
+def _last_words(words: list[str]) -> tuple[str, str, bool]:
     """(qualifier, head, whether one compound word) of a name: its last meaningful words."""
     while len(words) > 1 and (words[-1] in _MODIFIERS or words[-1].isdigit()):
         words = words[:-1]
@@ -222,7 +222,7 @@ def _head(words: list[str]) -> tuple[str, str, bool]:
     head = words[-1]
     qualifier = words[-2] if len(words) > 1 else ""
     if head not in SECRET_WORDS and head != "key":
-        split = _compound(head)
+        split = _split_compound(head)
         if split:
             return split[0], split[1], True
     return qualifier, head, False
@@ -231,11 +231,12 @@ def _head(words: list[str]) -> tuple[str, str, bool]:
 def _is_secret_words(words: list[str], kind: NameKind) -> bool:
     if kind == "env":  # any whole word: MY_SERVICE_KEY, GH_TOKEN (not KEYBOARD_LAYOUT)
         return any(
-            word in SECRET_WORDS or word == "key" or _compound(word) is not None for word in words
+            word in SECRET_WORDS or word == "key" or _split_compound(word) is not None
+            for word in words
         )
-    qualifier, head, compound = _head(words)
+    qualifier, head, compound = _last_words(words)
     if head == "key":
-        return qualifier in KEY_QUALIFIERS or compound  # a compound was checked by _compound
+        return qualifier in KEY_QUALIFIERS or compound  # a compound was checked by _split_compound
     if head not in SECRET_WORDS:
         return False
     return qualifier not in NOT_SECRET_QUALIFIERS.get(head, ())
@@ -243,7 +244,7 @@ def _is_secret_words(words: list[str], kind: NameKind) -> bool:
 
 # ---------------------------------------------------------------------------- shapes --
 
-_E = r"(?![A-Za-z0-9_\-])"
+_TOKEN_END = r"(?![A-Za-z0-9_\-])"
 
 #: Credential formats recognised anywhere: (what it is, regex). A ``(?P<secret>...)`` group,
 #: when there is one, is the secret; else the whole match. Each pattern starts with a
@@ -267,15 +268,15 @@ SHAPES: tuple[tuple[str, str], ...] = (
     ("Perplexity API key", r"pplx-[A-Za-z0-9]{40,}"),
     ("Replicate API token", r"r8_[A-Za-z0-9]{30,}"),
     ("LangSmith API key", r"lsv2_(?:pt|sk)_[A-Za-z0-9_]{30,}"),
-    ("npm token", rf"npm_[A-Za-z0-9]{{36}}{_E}"),
+    ("npm token", rf"npm_[A-Za-z0-9]{{36}}{_TOKEN_END}"),
     ("PyPI token", r"pypi-AgE[A-Za-z0-9_\-]{50,}"),
     ("SendGrid API key", r"SG\.[A-Za-z0-9_\-]{22}\.[A-Za-z0-9_\-]{43}"),
     # <bot id>:<35 characters starting with A>; the digits are found after matching.
-    ("Telegram bot token", rf":A[A-Za-z0-9_\-]{{30,40}}{_E}"),
+    ("Telegram bot token", rf":A[A-Za-z0-9_\-]{{30,40}}{_TOKEN_END}"),
     ("JSON Web Token", r"eyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]*"),
     ("private key", r"-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?-----END [A-Z ]*PRIVATE KEY-----"),
-    ("OpenAI organization id", rf"org-(?=[A-Za-z]*[0-9])[A-Za-z0-9]{{8,}}{_E}"),
-    ("OpenAI project id", rf"proj_(?=[A-Za-z]*[0-9])[A-Za-z0-9]{{8,}}{_E}"),
+    ("OpenAI organization id", rf"org-(?=[A-Za-z]*[0-9])[A-Za-z0-9]{{8,}}{_TOKEN_END}"),
+    ("OpenAI project id", rf"proj_(?=[A-Za-z]*[0-9])[A-Za-z0-9]{{8,}}{_TOKEN_END}"),
     ("bearer token", r"Bearer(?: |%20)(?P<secret>[A-Za-z0-9._~+/\-]{16,}=*)"),
     ("bearer token", r"bearer(?: |%20)(?P<secret>[A-Za-z0-9._~+/\-]{16,}=*)"),
     ("Basic credentials", r"Basic (?P<secret>[A-Za-z0-9+/]{8,}={0,2})"),
@@ -404,7 +405,7 @@ class Finding:
 
 
 @dataclass(frozen=True)
-class _Known:
+class _KnownSecret:
     value: str
     placeholder: str
     kind: str
@@ -435,14 +436,16 @@ class SecretDetector:
         self._keep = {n.lower() for n in keep_names}
         self._secret_headers = SECRET_HEADERS | providers.secret_headers()
         self._patterns = [re.compile(p) if isinstance(p, str) else p for p in patterns]
-        self._known: dict[str, _Known] = {}
+        self._known: dict[str, _KnownSecret] = {}
         for value in values:
             if value:
-                self._add(_Known(value, REDACTED, "secret value (secret_values)", False))
+                self._add(_KnownSecret(value, REDACTED, "secret value (secret_values)", False))
         self.env_secrets = env_secrets(environ, env_names)
         for name, value in self.env_secrets:
-            self._add(_Known(value, f"<{name}>", f"value of the environment variable {name}", True))
-        self._compiled: list[tuple[_Known, re.Pattern[str]]] | None = None
+            self._add(
+                _KnownSecret(value, f"<{name}>", f"value of the environment variable {name}", True)
+            )
+        self._compiled: list[tuple[_KnownSecret, re.Pattern[str]]] | None = None
 
     # -- names -----------------------------------------------------------------------
     def is_secret_name(self, name: str, kind: NameKind = "field") -> bool:
@@ -462,7 +465,7 @@ class SecretDetector:
         return _is_secret_words(split_words(name), kind)
 
     # -- known values ----------------------------------------------------------------
-    def _add(self, known: _Known) -> None:
+    def _add(self, known: _KnownSecret) -> None:
         if known.value not in self._known:
             self._known[known.value] = known
             self._compiled = None
@@ -478,7 +481,7 @@ class SecretDetector:
             return False
         if value.startswith("<") and value.endswith(">"):
             return False  # a placeholder
-        self._add(_Known(value, REDACTED, kind, value.isdigit()))
+        self._add(_KnownSecret(value, REDACTED, kind, value.isdigit()))
         return True
 
     def learn_from_header(self, name: str, value: str) -> None:
@@ -514,7 +517,7 @@ class SecretDetector:
             return
         self.learn(value.strip())
 
-    def _regexes(self) -> list[tuple[_Known, re.Pattern[str]]]:
+    def _regexes(self) -> list[tuple[_KnownSecret, re.Pattern[str]]]:
         if self._compiled is None:
             ordered = sorted(self._known.values(), key=lambda k: (-len(k.value), k.value))
             self._compiled = [

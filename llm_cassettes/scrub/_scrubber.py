@@ -148,7 +148,7 @@ class Scrubber:
     def enabled(self) -> bool:
         return self.options.enabled
 
-    def _found(self, where: str | None, kind: str, secret: Any) -> None:
+    def _report_found(self, where: str | None, kind: str, secret: Any) -> None:
         if self._report is not None and where is not None:
             self._report(Redaction(where, kind, str(secret)))
 
@@ -324,7 +324,7 @@ class Scrubber:
                 for item in items:
                     if isinstance(item, str) and item and not _is_placeholder(item):
                         self.detector.learn_from_header(name, item)
-                        self._found(place, "secret header", item)
+                        self._report_found(place, "secret header", item)
                 value = [REDACTED] * len(items) if isinstance(value, (list, tuple)) else REDACTED
             elif isinstance(value, (list, tuple)):
                 value = [self.text(v, place) if isinstance(v, str) else v for v in value]
@@ -345,7 +345,7 @@ class Scrubber:
             return self.text(url, where)
         netloc = parts.netloc
         if password and password != REDACTED:
-            self._found(where, "password in a URL", password)
+            self._report_found(where, "password in a URL", password)
             userinfo, _, hostport = netloc.rpartition("@")
             user = userinfo.partition(":")[0]
             netloc = f"{user}:{REDACTED}@{hostport}"
@@ -362,7 +362,7 @@ class Scrubber:
                     and self._is_secret_name(unquote_plus(name), "query")
                 ):
                     self.learn(decoded)
-                    self._found(where, "secret query parameter", decoded)
+                    self._report_found(where, "secret query parameter", decoded)
                     segment = f"{name}={REDACTED}"
                 elif equals and decoded != value:  # a shape hidden by URL encoding (%3A)
                     scrubbed = self.text(decoded, where)
@@ -382,7 +382,7 @@ class Scrubber:
             return text
         redacted, secrets = self.detector.redact(text)
         for finding, secret in secrets:
-            self._found(where, finding.kind, secret)
+            self._report_found(where, finding.kind, secret)
             if finding.value is None:  # found by shape: find its echoes in any encoding too
                 self.detector.learn(secret, finding.kind)
         return redacted
@@ -452,7 +452,7 @@ class Scrubber:
                 and self._is_secret_name(unquote_plus(name), "query")
             ):
                 self.learn(decoded)
-                self._found(_join(where, unquote_plus(name)), "secret form field", decoded)
+                self._report_found(_join(where, unquote_plus(name)), "secret form field", decoded)
                 segment = f"{name}={REDACTED}"
             segments.append(segment)
         return self.text("&".join(segments), where)
@@ -477,7 +477,7 @@ class Scrubber:
                 and self._is_secret_name(name, "field")
             ):
                 self.learn(content)
-                self._found(_join(where, name), "secret multipart field", content)
+                self._report_found(_join(where, name), "secret multipart field", content)
                 chunks[index] = chunk[: match.start("content")] + REDACTED + (match["tail"] or "")
         return delimiter.join(chunks)
 
@@ -526,11 +526,11 @@ class Scrubber:
             if not value or _is_placeholder(value):
                 return value
             self.learn(value)
-            self._found(where, "secret field", value)
+            self._report_found(where, "secret field", value)
             return REDACTED
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             self.learn(str(value))
-            self._found(where, "secret field", value)
+            self._report_found(where, "secret field", value)
             return REDACTED
         if isinstance(value, list):
             return [

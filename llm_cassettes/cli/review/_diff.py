@@ -54,18 +54,18 @@ class FileDiff:
 # ------------------------------------------------------------------------------- model --
 
 
-def _canonical(exchange: Exchange) -> Canonical:
+def _canonical_request(exchange: Exchange) -> Canonical:
     body = exchange.request_body
     if isinstance(body, (dict, list)):
         body = json.dumps(body)
     return canonicalize(body if isinstance(body, str) else None, "application/json")
 
 
-def _key(exchange: Exchange) -> tuple[str, str, str]:
-    return (exchange.method.upper(), exchange.endpoint, _canonical(exchange).key)
+def _request_identity(exchange: Exchange) -> tuple[str, str, str]:
+    return (exchange.method.upper(), exchange.endpoint, _canonical_request(exchange).key)
 
 
-def _signature(exchange: Exchange) -> tuple[str, str]:
+def _endpoint_of(exchange: Exchange) -> tuple[str, str]:
     return (exchange.method.upper(), exchange.endpoint)
 
 
@@ -94,11 +94,11 @@ def _message_lines(message: Message, with_calls: bool = True) -> list[str]:
     return lines
 
 
-def _lines(messages: list[Message], with_calls: bool = True) -> list[str]:
+def _transcript_lines(messages: list[Message], with_calls: bool = True) -> list[str]:
     return [line for message in messages for line in _message_lines(message, with_calls)]
 
 
-def _calls(messages: list[Message]) -> list[str]:
+def _tool_call_lines(messages: list[Message]) -> list[str]:
     return [
         f"{call.name}({_arguments(call.arguments)})"
         for message in messages
@@ -123,14 +123,14 @@ def _line_diff(old: list[str], new: list[str]) -> list[str]:
             and out[i + 1][:1] == "+"
             and (i + 2 == len(out) or out[i + 2][:1] != "+")
         ):
-            out[i], out[i + 1] = _focus(out[i], out[i + 1])
+            out[i], out[i + 1] = _cut_to_change(out[i], out[i + 1])
     return out
 
 
 _CONTEXT = 60
 
 
-def _focus(old: str, new: str) -> tuple[str, str]:
+def _cut_to_change(old: str, new: str) -> tuple[str, str]:
     """A long line changed in one place, cut to that place: the change is what matters."""
     if len(old) <= 2 * _CONTEXT + 40 and len(new) <= 2 * _CONTEXT + 40:
         return old, new
@@ -149,7 +149,7 @@ def _focus(old: str, new: str) -> tuple[str, str]:
     return window(old), window(new)
 
 
-def _show(value: Any) -> str:
+def _value_text(value: Any) -> str:
     if value is MISSING:
         return "(absent)"
     return json.dumps(value, ensure_ascii=False, default=str)
@@ -158,12 +158,12 @@ def _show(value: Any) -> str:
 def compare(old: Exchange, new: Exchange) -> list[tuple[str, list[str]]]:
     """What changed between two recordings of one interaction, in meaning only."""
     details: list[tuple[str, list[str]]] = []
-    prompt = _line_diff(_lines(old.messages), _lines(new.messages))
+    prompt = _line_diff(_transcript_lines(old.messages), _transcript_lines(new.messages))
     if prompt:
         details.append(("prompt changed", prompt))
     request = [
-        f"{d.path}: {_show(d.recorded)} → {_show(d.live)}"
-        for d in canonical_diff(_canonical(old), _canonical(new))
+        f"{d.path}: {_value_text(d.recorded)} → {_value_text(d.live)}"
+        for d in canonical_diff(_canonical_request(old), _canonical_request(new))
         if not d.path.startswith(new.prompt_fields) or d.path == "<body>"  # shown as the prompt
     ]
     if request:
@@ -172,10 +172,10 @@ def compare(old: Exchange, new: Exchange) -> list[tuple[str, list[str]]]:
         details.append(("status changed", [f"{old.status} → {new.status}"]))
     if (old.error or "") != (new.error or ""):
         details.append(("error changed", _line_diff([old.error or ""], [new.error or ""])))
-    answer = _line_diff(_lines(old.answer, False), _lines(new.answer, False))
+    answer = _line_diff(_transcript_lines(old.answer, False), _transcript_lines(new.answer, False))
     if answer:
         details.append(("answer changed", answer))
-    calls = _line_diff(_calls(old.answer), _calls(new.answer))
+    calls = _line_diff(_tool_call_lines(old.answer), _tool_call_lines(new.answer))
     if calls:
         details.append(("tool calls changed", calls))
     other = _line_diff(_unshaped_answer_lines(old), _unshaped_answer_lines(new))
@@ -193,7 +193,9 @@ def diff_transcripts(old: Transcript, new: Transcript) -> list[Change]:
     """
     a, b = old.exchanges, new.exchanges
     changes: list[Change] = []
-    exact = difflib.SequenceMatcher(None, [_key(e) for e in a], [_key(e) for e in b], False)
+    exact = difflib.SequenceMatcher(
+        None, [_request_identity(e) for e in a], [_request_identity(e) for e in b], False
+    )
     for tag, i1, i2, j1, j2 in exact.get_opcodes():
         if tag == "equal":
             for x, y in zip(a[i1:i2], b[j1:j2], strict=True):
@@ -201,18 +203,20 @@ def diff_transcripts(old: Transcript, new: Transcript) -> list[Change]:
                 if details:
                     changes.append(Change("changed", x, y, details))
             continue
-        changes.extend(_loose(a[i1:i2], b[j1:j2]))
+        changes.extend(_pair_by_endpoint(a[i1:i2], b[j1:j2]))
     return changes
 
 
-def _loose(a: list[Exchange], b: list[Exchange]) -> Iterator[Change]:
-    matcher = difflib.SequenceMatcher(None, [_signature(e) for e in a], [_signature(e) for e in b])
+def _pair_by_endpoint(a: list[Exchange], b: list[Exchange]) -> Iterator[Change]:
+    matcher = difflib.SequenceMatcher(
+        None, [_endpoint_of(e) for e in a], [_endpoint_of(e) for e in b]
+    )
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
         olds, news = a[i1:i2], b[j1:j2]
         if tag in ("equal", "replace"):
             pairs = min(len(olds), len(news)) if tag == "replace" else len(olds)
             for x, y in zip(olds[:pairs], news[:pairs], strict=True):
-                if _signature(x) == _signature(y):
+                if _endpoint_of(x) == _endpoint_of(y):
                     yield Change("changed", x, y, compare(x, y))
                 else:
                     yield Change("removed", x, None)
@@ -257,7 +261,7 @@ def diff_files(
 # ------------------------------------------------------------------------------ output --
 
 
-def _label(change: Change) -> tuple[str, str]:
+def _place_and_head(change: Change) -> tuple[str, str]:
     old, new = change.old, change.new
     if old is not None and new is not None:
         place = f"interactions[{new.index}]"
@@ -278,12 +282,14 @@ def _label(change: Change) -> tuple[str, str]:
 def _summary_lines(exchange: Exchange) -> list[str]:
     """A short account of a whole added or removed interaction."""
     asked = [m for m in exchange.messages if m.role in ("user", "tool", "input", "prompt")]
-    lines = _lines(asked[-1:]) if asked else _lines(exchange.messages[-1:])
-    answer = _lines(exchange.answer) or ([f"error: {exchange.error}"] if exchange.error else [])
+    lines = _transcript_lines(asked[-1:]) if asked else _transcript_lines(exchange.messages[-1:])
+    answer = _transcript_lines(exchange.answer) or (
+        [f"error: {exchange.error}"] if exchange.error else []
+    )
     return lines + [f"→ {line}" for line in answer or _unshaped_answer_lines(exchange)[:1]]
 
 
-def _what(change: Change) -> str:
+def _change_summary(change: Change) -> str:
     if change.kind != "changed":
         return change.kind
     return ", ".join(label for label, _ in change.details)
@@ -303,9 +309,9 @@ def render_text(diffs: list[FileDiff], style: Style, limit: int | None) -> str:
                 "  " + style("no semantic changes (ids, timestamps or chunking only)", "dim")
             )
         for change in file.changes:
-            place, head = _label(change)
+            place, head = _place_and_head(change)
             colour = {"added": "green", "removed": "red"}.get(change.kind, "yellow")
-            out.append(f"  {style(place, 'bold')} {head}: {style(_what(change), colour)}")
+            out.append(f"  {style(place, 'bold')} {head}: {style(_change_summary(change), colour)}")
             if change.kind == "changed":
                 for label, lines in change.details:
                     if len(change.details) > 1:
@@ -343,8 +349,8 @@ def render_markdown(diffs: list[FileDiff], limit: int | None) -> str:
         if not file.changes:
             out += ["_No semantic changes (ids, timestamps or chunking only)._", ""]
         for change in file.changes:
-            place, head = _label(change)
-            out += [f"#### {place} · {code(head)} · {_what(change)}", ""]
+            place, head = _place_and_head(change)
+            out += [f"#### {place} · {code(head)} · {_change_summary(change)}", ""]
             if change.kind == "changed":
                 for label, lines in change.details:
                     out += [

@@ -108,7 +108,7 @@ def readable_arguments(text: str) -> str:
     return one_line_json(value)
 
 
-def _usage(usage: dict[str, Any] | None) -> str | None:
+def _usage_line(usage: dict[str, Any] | None) -> str | None:
     if not usage:
         return None
     parts = [
@@ -119,7 +119,7 @@ def _usage(usage: dict[str, Any] | None) -> str | None:
     return " · ".join(parts) + " tokens" if parts else None
 
 
-def _params(params: dict[str, Any]) -> str | None:
+def _params_line(params: dict[str, Any]) -> str | None:
     if not params:
         return None
     return ", ".join(
@@ -188,7 +188,7 @@ def exchange_text(exchange: Exchange, style: Style, limit: int | None) -> list[s
     out = [style(f"── interactions[{exchange.index}] ", "dim") + style(head, "bold")]
     if exchange.tools:
         out.append("  " + style("tools offered: ", "dim") + ", ".join(exchange.tools))
-    params = _params(exchange.params)
+    params = _params_line(exchange.params)
     if params:
         out.append("  " + style("params: ", "dim") + shorten(params, limit))
     for message in exchange.messages:
@@ -202,7 +202,7 @@ def exchange_text(exchange: Exchange, style: Style, limit: int | None) -> list[s
         out.extend(_indent(shorten(_unshaped_answer(exchange.other), limit), "    "))
     if not (exchange.error or exchange.answer or exchange.other is not None):
         out.append("    " + style("(empty)", "dim"))
-    usage = _usage(exchange.usage)
+    usage = _usage_line(exchange.usage)
     if usage:
         out.append("  " + style(f"usage: {usage}", "dim"))
     return out
@@ -262,7 +262,7 @@ def exchange_markdown(exchange: Exchange, limit: int | None) -> list[str]:
     out = [f"#### interactions[{exchange.index}] · {head}", ""]
     if exchange.tools:
         out += ["Tools offered: " + ", ".join(code(t) for t in exchange.tools), ""]
-    params = _params(exchange.params)
+    params = _params_line(exchange.params)
     if params:
         out += ["Params: " + code(shorten(params, limit)), ""]
     for message in exchange.messages:
@@ -276,7 +276,7 @@ def exchange_markdown(exchange: Exchange, limit: int | None) -> list[str]:
         out += [fence(shorten(_unshaped_answer(exchange.other), limit)), ""]
     if not (exchange.error or exchange.answer or exchange.other is not None):
         out += ["_(empty)_", ""]
-    usage = _usage(exchange.usage)
+    usage = _usage_line(exchange.usage)
     if usage:
         out += [f"_Usage: {usage}_", ""]
     return out

@@ -95,7 +95,7 @@ def _exchange(index: int, request: Mapping[str, Any], response: Any) -> Exchange
     uri = str(request.get("uri", ""))
     if is_tool_request(method, uri):
         return _tool_exchange(index, method, uri, request.get("body"), response)
-    body = parse_json_text(_text(request.get("body")))
+    body = parse_json_text(_body_text(request.get("body")))
     reader, kind = conversation_reader(method, urlsplit(uri).path)
     exchange = Exchange(
         index, method, uri, kind, request_body=body, prompt_fields=reader.prompt_fields
@@ -109,7 +109,7 @@ def _exchange(index: int, request: Mapping[str, Any], response: Any) -> Exchange
 def _tool_exchange(index: int, method: str, uri: str, body: Any, response: Any) -> Exchange:
     """A recorded tool call (see :mod:`llm_cassettes.recording.tools`): arguments in, result out."""
     name = tool_name_of(uri)
-    arguments = parse_json_text(_text(body))
+    arguments = parse_json_text(_body_text(body))
     exchange = Exchange(index, method, uri, "tool", request_body=arguments, tool_name=name)
     exchange.messages = [
         Message("assistant", tool_calls=[ToolCall(name, one_line_json(arguments))]),
@@ -149,7 +149,7 @@ def _read_response(exchange: Exchange, response: Any, reader: ConversationReader
     raw = body.get("string") if isinstance(body, Mapping) else body
     if isinstance(raw, bytes):  # a plain vcrpy cassette may hold it still compressed
         raw = decompress(raw, header(headers, "content-encoding")) or raw
-    text = _text(raw)
+    text = _body_text(raw)
     if text is None:
         exchange.other = f"<{len(raw or b'')} bytes of binary data>"
         return
@@ -169,7 +169,7 @@ def _read_response(exchange: Exchange, response: Any, reader: ConversationReader
     reader.read_body(exchange, value)
 
 
-def _text(body: Any) -> str | None:
+def _body_text(body: Any) -> str | None:
     if body is None:
         return ""
     if isinstance(body, Mapping):  # a stored form not turned into wire text (tool records)
