@@ -9,21 +9,21 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from ._errors import (
+    CassetteDriftWarning,
+    CassetteFormatError,
+    CassetteLockError,
+    LLMCassettesError,
+    StaleRecordingWarning,
+    ToolRecordError,
+    ToolReplayError,
+    UnusedRecordingsError,
+)
 from ._lazy import lazy_attributes
+from .providers import register_endpoint
 
 if TYPE_CHECKING:
-    from ._errors import (
-        CassetteDriftWarning,
-        CassetteFormatError,
-        CassetteLockError,
-        LLMCassettesError,
-        StaleRecordingWarning,
-        ToolRecordError,
-        ToolReplayError,
-        UnusedRecordingsError,
-    )
     from .format import CassetteSerializer
-    from .providers import register_endpoint
     from .recording import LLMVCR, CassetteMiss, current_cassette, use_cassette
     from .recording.tools import ToolPatcher, tool
 
@@ -51,24 +51,12 @@ __all__ = [
 __getattr__ = lazy_attributes(
     __name__,
     {
-        **dict.fromkeys(
-            ["LLMVCR", "CassetteMiss", "current_cassette", "use_cassette"], ".recording"
-        ),
-        **dict.fromkeys(["ToolPatcher", "tool"], ".recording.tools"),
-        **dict.fromkeys(
-            [
-                "CassetteDriftWarning",
-                "CassetteFormatError",
-                "CassetteLockError",
-                "LLMCassettesError",
-                "StaleRecordingWarning",
-                "ToolRecordError",
-                "ToolReplayError",
-                "UnusedRecordingsError",
-            ],
-            "._errors",
-        ),
+        "LLMVCR": ".recording",
+        "CassetteMiss": ".recording",
+        "current_cassette": ".recording",
+        "use_cassette": ".recording",
+        "ToolPatcher": ".recording.tools",
+        "tool": ".recording.tools",
         "CassetteSerializer": ".format",
-        "register_endpoint": ".providers",
     },
 )

@@ -8,16 +8,13 @@ import textwrap
 from typing import Any
 
 __all__ = [
-    "FORMATTER",
     "TOO_DEEP",
     "Subparsers",
     "add_color_option",
-    "epilog",
+    "add_command",
     "print_error",
     "print_file_error",
 ]
-
-FORMATTER = argparse.RawDescriptionHelpFormatter
 
 #: Subparsers as ``ArgumentParser.add_subparsers`` returns them.
 Subparsers = Any
@@ -26,9 +23,18 @@ Subparsers = Any
 TOO_DEEP = "nested too deeply to be read"
 
 
-def epilog(examples: str, exits: str) -> str:
-    """A command's ``--help`` ending: examples, then what its exit codes mean."""
-    return f"examples:\n{textwrap.indent(textwrap.dedent(examples).strip(), '  ')}\n\n{exits}"
+def add_command(
+    subparsers: Subparsers, name: str, *, summary: str, description: str, examples: str, exits: str
+) -> argparse.ArgumentParser:
+    """A subcommand whose ``--help`` ends with examples, then what its exit codes mean."""
+    examples = textwrap.indent(textwrap.dedent(examples).strip(), "  ")
+    return subparsers.add_parser(  # type: ignore[no-any-return]
+        name,
+        help=summary,
+        description=description,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=f"examples:\n{examples}\n\n{exits}",
+    )
 
 
 def add_color_option(parser: argparse.ArgumentParser) -> None:

@@ -5,28 +5,26 @@ from __future__ import annotations
 import argparse
 
 from ..migrate import SHARED_CASSETTE, Summary, import_llama_stack, upgrade
-from ._common import FORMATTER, Subparsers, epilog
+from ._common import Subparsers, add_command
 
 __all__ = ["add_import_command", "add_upgrade_command"]
 
 
 def add_import_command(subparsers: Subparsers) -> None:
-    parser = subparsers.add_parser(
+    parser = add_command(
+        subparsers,
         "import-llama-stack",
-        help="import llama-stack API recordings as cassettes, one per test ID",
+        summary="import llama-stack API recordings as cassettes, one per test ID",
         description=(
             "Read llama-stack recording files (directories are walked for *.json) and write "
             "one cassette per test_id under --out, at the path the pytest plugin uses with "
             "llm_cassettes_dir = <out>. Existing cassettes are merged with, never replaced."
         ),
-        formatter_class=FORMATTER,
-        epilog=epilog(
-            """
+        examples="""
             llm-cassettes import-llama-stack tests/integration --out cassettes
             llm-cassettes import-llama-stack rec1.json rec2.json --out cassettes --shared shared.yaml
             """,
-            "exit codes: 0 all imported, 1 a file could not be read or written",
-        ),
+        exits="exit codes: 0 all imported, 1 a file could not be read or written",
     )
     parser.add_argument("sources", nargs="+", metavar="SRC", help="recording files or dirs")
     parser.add_argument("--out", required=True, metavar="DIR", help="cassette tree root")
@@ -40,9 +38,10 @@ def add_import_command(subparsers: Subparsers) -> None:
 
 
 def add_upgrade_command(subparsers: Subparsers) -> None:
-    parser = subparsers.add_parser(
+    parser = add_command(
+        subparsers,
         "upgrade",
-        help="rewrite plain vcrpy cassettes in place in the typed format",
+        summary="rewrite plain vcrpy cassettes in place in the typed format",
         description=(
             "Rewrite vcrpy / pytest-recording YAML cassettes (files, or directories walked "
             "for *.yaml / *.yml) in the typed, scrubbed format. They keep vcrpy's matching "
@@ -51,15 +50,12 @@ def add_upgrade_command(subparsers: Subparsers) -> None:
             "switches them to body matching. Idempotent; a cassette that cannot be read is "
             "left untouched and reported."
         ),
-        formatter_class=FORMATTER,
-        epilog=epilog(
-            """
+        examples="""
             llm-cassettes upgrade tests/cassettes
             llm-cassettes upgrade tests/cassettes/test_chat/test_answer.yaml
             llm-cassettes upgrade --strict tests/cassettes
             """,
-            "exit codes: 0 all upgraded or already typed, 1 a cassette could not be read",
-        ),
+        exits="exit codes: 0 all upgraded or already typed, 1 a cassette could not be read",
     )
     parser.add_argument("paths", nargs="+", metavar="PATH", help="cassette files or dirs")
     parser.add_argument(

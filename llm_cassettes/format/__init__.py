@@ -28,9 +28,14 @@ from ._provenance import (
     PROVENANCE_KEY,
     LoadInfo,
     Provenance,
+    declare_matching,
     file_matching,
     interaction_matching,
+    matched_on_body,
+    provenance_entry,
     sdk_of,
+    with_provenance_entry,
+    without_matching_marker,
 )
 from ._serializer import FORMAT_VERSION, UNTYPED_KEY, CassetteSerializer, WrappedSerializer
 from ._tool_record import (
@@ -86,6 +91,7 @@ __all__ = [
     "cassette_files",
     "cassette_lock",
     "check_outcome",
+    "declare_matching",
     "file_matching",
     "find_files",
     "interaction_matching",
@@ -93,6 +99,8 @@ __all__ = [
     "is_typed",
     "lock_path",
     "looks_like_cassette",
+    "matched_on_body",
+    "provenance_entry",
     "read_text",
     "sdk_of",
     "tool_name_of",
@@ -101,5 +109,7 @@ __all__ = [
     "untyped",
     "valid_tool_name",
     "walked",
+    "with_provenance_entry",
+    "without_matching_marker",
     "write_atomic",
 ]

@@ -33,9 +33,14 @@ __all__ = [
     "PROVENANCE_KEY",
     "LoadInfo",
     "Provenance",
+    "declare_matching",
     "file_matching",
     "interaction_matching",
+    "matched_on_body",
+    "provenance_entry",
     "sdk_of",
+    "with_provenance_entry",
+    "without_matching_marker",
 ]
 
 #: Key of this library's entry in a cassette's ``metadata``.
@@ -62,9 +67,41 @@ class LoadInfo:
     index: int
 
 
+def provenance_entry(metadata: Any) -> Any:
+    """This library's entry in a cassette's ``metadata`` (None without one)."""
+    return metadata.get(PROVENANCE_KEY) if isinstance(metadata, Mapping) else None
+
+
+def with_provenance_entry(metadata: Mapping[str, Any], entry: Any) -> dict[str, Any]:
+    """``metadata`` with this library's entry replaced by ``entry``."""
+    return {**metadata, PROVENANCE_KEY: entry}
+
+
+def declare_matching(entry: Mapping[str, Any], *, legacy: bool) -> dict[str, Any]:
+    """An entry saying its cassette is matched as plain vcrpy matched it, or on bodies."""
+    declared = dict(entry)  # a key already there keeps its place: re-saving changes no line
+    if legacy:
+        declared[MATCHING_KEY] = LEGACY
+    else:
+        declared.pop(MATCHING_KEY, None)
+    return declared
+
+
+def matched_on_body(response: Mapping[str, Any]) -> dict[str, Any]:
+    """A response recorded by this library into a legacy cassette, saying so."""
+    return {**response, MATCHING_KEY: BODY}
+
+
+def without_matching_marker(response: Any) -> Any:
+    """A response without its own matching marker (it follows the cassette's again)."""
+    if isinstance(response, Mapping) and MATCHING_KEY in response:
+        return {k: v for k, v in response.items() if k != MATCHING_KEY}
+    return response
+
+
 def file_matching(metadata: Any) -> str:
     """The matching of a cassette file's interactions that do not name their own."""
-    info = metadata.get(PROVENANCE_KEY) if isinstance(metadata, Mapping) else None
+    info = provenance_entry(metadata)
     if not isinstance(info, Mapping):
         return LEGACY
     value = info.get(MATCHING_KEY, BODY)

@@ -20,7 +20,7 @@ from urllib.parse import parse_qsl
 from .._wire import loads_json, media_type
 from ._normalize import BodyNormalizer
 from ._options import CanonicalOptions, CompiledOptions, compile_options
-from ._paths import key_steps
+from ._paths import next_nodes
 
 __all__ = ["Canonical", "CanonicalKind", "Unquoted", "canonicalize", "dumps_canonical"]
 
@@ -166,7 +166,7 @@ def _fields_value(
     out: dict[str, Any] = {}
     counts: dict[str, int] = {}
     for name, raw in sorted(fields, key=lambda kv: kv[0]):
-        sub = key_steps(root, name) if root else ()
+        sub = next_nodes(root, name) if root else ()
         if any(n.drop for n in sub):
             continue
         n = counts[name] = counts.get(name, 0) + 1

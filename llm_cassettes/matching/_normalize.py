@@ -8,7 +8,7 @@ from typing import Any
 
 from ._ids import TIMESTAMP_FIELDS, is_iso_time, is_timestamp_key, looks_like_time, string_template
 from ._options import CompiledOptions
-from ._paths import PathNode, item_steps, key_steps
+from ._paths import PathNode, next_nodes
 
 __all__ = ["BodyNormalizer"]
 
@@ -142,7 +142,7 @@ class BodyNormalizer:
             item = value[key]
             if item is None and self.drop_none:
                 continue
-            sub = key_steps(states, key)
+            sub = next_nodes(states, key)
             if sub:
                 if any(n.drop for n in sub):
                     continue
@@ -158,7 +158,7 @@ class BodyNormalizer:
     def list_with_paths(self, value: list[Any], states: tuple[PathNode, ...]) -> list[Any]:
         out = []
         for i, item in enumerate(value):
-            sub = item_steps(states, i)
+            sub = next_nodes(states, i)
             if sub:
                 if any(n.drop for n in sub):
                     continue

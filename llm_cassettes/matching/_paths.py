@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["PathNode", "add_path", "item_steps", "key_steps", "parse_path"]
+__all__ = ["PathNode", "add_path", "next_nodes", "parse_path"]
 
 _PATH_TOKEN = re.compile(r"\[(\*|[0-9]+)\]|([^.\[\]]+)|(\.)")
 
@@ -69,24 +69,15 @@ def add_path(root: PathNode, path: str, *, drop: bool) -> None:
         node.ident = True
 
 
-def key_steps(states: tuple[PathNode, ...], key: str) -> tuple[PathNode, ...]:
+def next_nodes(states: tuple[PathNode, ...], step: str | int) -> tuple[PathNode, ...]:
+    """The trie nodes reached from ``states`` by an object key (``str``) or a list index."""
+    is_index = type(step) is int
     out: list[PathNode] = []
     for node in states:
-        child = node.keys.get(key)
+        child = (node.items if is_index else node.keys).get(step)  # type: ignore[call-overload]
         if child is not None:
             out.append(child)
-        if node.any is not None:
-            out.append(node.any)
-    return tuple(out)
-
-
-def item_steps(states: tuple[PathNode, ...], index: int) -> tuple[PathNode, ...]:
-    out: list[PathNode] = []
-    for node in states:
-        child = node.items.get(index)
-        if child is not None:
-            out.append(child)
-        if node.any_item is not None:
+        if is_index and node.any_item is not None:
             out.append(node.any_item)
         if node.any is not None:
             out.append(node.any)

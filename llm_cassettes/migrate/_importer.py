@@ -10,15 +10,16 @@ from typing import Any
 from .._errors import CassetteFormatError
 from .._wire import JSONTooDeep, loads_json
 from ..format import (
-    BODY,
     LEGACY,
-    MATCHING_KEY,
-    PROVENANCE_KEY,
     CassetteSerializer,
     Provenance,
+    declare_matching,
     file_matching,
     find_files,
+    matched_on_body,
+    provenance_entry,
     read_text,
+    with_provenance_entry,
     write_atomic,
 )
 from ..pytest_plugin import module_cassette_dir, safe_stem
@@ -141,11 +142,11 @@ def _write_merged(
         existing, metadata = old["interactions"], dict(old.get("metadata") or {})
     # An upgraded vcrpy cassette keeps its matching and the imported interactions say
     # theirs. (One without any provenance is taken for an earlier import.)
-    info = metadata.get(PROVENANCE_KEY)
+    info = provenance_entry(metadata)
     legacy = isinstance(info, dict) and file_matching(metadata) == LEGACY
     if legacy:
         interactions = [
-            {**item, "response": {**item["response"], MATCHING_KEY: BODY}} for item in interactions
+            {**item, "response": matched_on_body(item["response"])} for item in interactions
         ]
     merged: list[dict[str, Any]] = []
     seen: set[str] = set()
@@ -165,9 +166,9 @@ def _write_merged(
     else:
         info = found.fresh(imported_from="llama-stack")
     if legacy:
-        info[MATCHING_KEY] = LEGACY
+        info = declare_matching(info, legacy=True)
     text = serializer.serialize(
-        {"interactions": merged, "metadata": {**metadata, PROVENANCE_KEY: info}}
+        {"interactions": merged, "metadata": with_provenance_entry(metadata, info)}
     )
     if text == old_text:
         summary.unchanged.append(target)

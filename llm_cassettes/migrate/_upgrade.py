@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from .._errors import CassetteFormatError
 from ..format import (
-    LEGACY,
-    MATCHING_KEY,
-    PROVENANCE_KEY,
     CassetteSerializer,
     Provenance,
     cassette_files,
+    declare_matching,
+    provenance_entry,
+    with_provenance_entry,
+    without_matching_marker,
     write_atomic,
 )
 from ._summary import Summary, kind_of
@@ -70,25 +71,18 @@ def _with_provenance(data: dict[str, Any], *, strict: bool) -> dict[str, Any]:
     the recorded ``User-Agent`` headers (dropped from the file as volatile).
     """
     metadata = dict(data.get("metadata") or {})
-    info = metadata.get(PROVENANCE_KEY)
+    info = provenance_entry(metadata)
     if not isinstance(info, dict):
         requests = [item["request"] for item in data["interactions"]]
         found = Provenance.of((r.get("headers"), r.get("body")) for r in requests)
-        info = found.fresh(imported_from="vcrpy")
-        info[MATCHING_KEY] = LEGACY
+        info = declare_matching(found.fresh(imported_from="vcrpy"), legacy=True)
     if strict:  # every interaction matched on its body: no marker says otherwise
-        info = {k: v for k, v in info.items() if k != MATCHING_KEY}
+        info = declare_matching(info, legacy=False)
         data = {
             **data,
             "interactions": [
-                {**item, "response": _without_marker(item["response"])}
+                {**item, "response": without_matching_marker(item["response"])}
                 for item in data["interactions"]
             ],
         }
-    return {**data, "metadata": {**metadata, PROVENANCE_KEY: info}}
-
-
-def _without_marker(response: Any) -> Any:
-    if isinstance(response, Mapping) and MATCHING_KEY in response:
-        return {k: v for k, v in response.items() if k != MATCHING_KEY}
-    return response
+    return {**data, "metadata": with_provenance_entry(metadata, info)}

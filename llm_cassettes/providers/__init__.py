@@ -19,7 +19,6 @@ from ._conversation import (
     Exchange,
     Message,
     ToolCall,
-    content_text,
     one_line_json,
     parse_json_text,
 )
@@ -69,7 +68,6 @@ __all__ = [
     "ToolCall",
     "TypeNotAllowedError",
     "concrete_type",
-    "content_text",
     "conversation_reader",
     "find_endpoint",
     "id_prefixes",

@@ -45,7 +45,6 @@ if TYPE_CHECKING:
 
 __all__ = [
     # what other parts of the package use: the plugin's naming rules
-    "INI_DIR",
     "cassette_dir",
     "cassette_name",
     "configured_tree",

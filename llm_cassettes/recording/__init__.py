@@ -1,7 +1,9 @@
 """Recording and replaying: vcrpy with this library's cassettes.
 
 * ``_vcr``: :class:`LLMVCR` (a ``vcr.VCR`` with this library's serializer,
-  persister, matchers and scrubbing hooks, and its options) and :func:`use_cassette`;
+  persister, matchers and scrubbing hooks) and :func:`use_cassette`;
+* ``_options``: this library's ``use_cassette`` options, each declared once;
+* ``_hooks``: the scrubbing hooks composed after the user's ``before_record_*``;
 * ``_cassette``: :class:`LLMCassette`, the indexed cassette (O(1) lookup, each
   interaction matched as it was recorded), :func:`current_cassette`, :class:`CassetteMiss`;
 * ``_miss``: the explanation a test gets when a request matches nothing;
@@ -19,34 +21,28 @@ from typing import TYPE_CHECKING
 from .._lazy import lazy_attributes
 
 if TYPE_CHECKING:
-    from ._cassette import CassetteMiss, LLMCassette, current_cassette, display_path
+    from ._cassette import CassetteMiss, LLMCassette, current_cassette
     from ._findings import (
-        MAX_FIELDS,
         Stale,
         TestFindings,
-        Unused,
         collect,
-        opened,
         rerecord_all_command,
         start_tracking,
         stop_tracking,
         tracked,
     )
-    from ._vcr import LLM_OPTIONS, LLMVCR, use_cassette
+    from ._options import LLM_OPTIONS
+    from ._vcr import LLMVCR, use_cassette
 
 __all__ = [
     "LLMVCR",
     "LLM_OPTIONS",
-    "MAX_FIELDS",
     "CassetteMiss",
     "LLMCassette",
     "Stale",
     "TestFindings",
-    "Unused",
     "collect",
     "current_cassette",
-    "display_path",
-    "opened",
     "rerecord_all_command",
     "start_tracking",
     "stop_tracking",
@@ -54,25 +50,22 @@ __all__ = [
     "use_cassette",
 ]
 
-_WHERE = {
-    **dict.fromkeys(["LLMVCR", "LLM_OPTIONS", "use_cassette"], "._vcr"),
-    **dict.fromkeys(
-        ["CassetteMiss", "LLMCassette", "current_cassette", "display_path"], "._cassette"
-    ),
-    **dict.fromkeys(
-        [
-            "MAX_FIELDS",
-            "Stale",
-            "TestFindings",
-            "Unused",
-            "collect",
-            "opened",
-            "rerecord_all_command",
-            "start_tracking",
-            "stop_tracking",
-            "tracked",
-        ],
-        "._findings",
-    ),
-}
-__getattr__ = lazy_attributes(__name__, _WHERE)
+__getattr__ = lazy_attributes(
+    __name__,
+    {
+        "LLMVCR": "._vcr",
+        "use_cassette": "._vcr",
+        "LLM_OPTIONS": "._options",
+        "CassetteMiss": "._cassette",
+        "LLMCassette": "._cassette",
+        "current_cassette": "._cassette",
+        # what the pytest plugin collects and reports (imported at its load: no vcrpy)
+        "Stale": "._findings",
+        "TestFindings": "._findings",
+        "collect": "._findings",
+        "rerecord_all_command": "._findings",
+        "start_tracking": "._findings",
+        "stop_tracking": "._findings",
+        "tracked": "._findings",
+    },
+)

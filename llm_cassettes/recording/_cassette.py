@@ -40,14 +40,15 @@ from vcr.request import Request
 from .._compat import Cassette, CassetteContext
 from .._errors import StaleRecordingWarning, UnusedRecordingsError
 from ..format import (
-    BODY,
     LEGACY,
     LOAD_INFO,
-    MATCHING_KEY,
-    PROVENANCE_KEY,
     LoadInfo,
     Provenance,
+    declare_matching,
     file_matching,
+    matched_on_body,
+    provenance_entry,
+    with_provenance_entry,
 )
 from ..matching import CanonicalOptions, canonical_body, diff, format_diff, key_of
 from . import _findings
@@ -408,9 +409,7 @@ class LLMCassette(Cassette):
         if any_legacy:  # a mixed cassette: the interactions recorded here say so
             cassette_dict = {
                 **cassette_dict,
-                "responses": [
-                    r if id(r) in legacy else {**r, MATCHING_KEY: BODY} for r in responses
-                ],
+                "responses": [r if id(r) in legacy else matched_on_body(r) for r in responses],
             }
         self._note_provenance(
             fresh=not any(id(response) in loaded for response in responses),
@@ -425,7 +424,7 @@ class LLMCassette(Cassette):
         was added to keeps its first recording date and gains lines only.
         """
         recorded_now = len(self.data) > self.loaded_count
-        info = self.file_metadata.get(PROVENANCE_KEY)
+        info = provenance_entry(self.file_metadata)
         if fresh:
             updated = self._added.fresh()
         elif recorded_now or (legacy and not isinstance(info, dict)):
@@ -434,12 +433,9 @@ class LLMCassette(Cassette):
                 updated.pop("last_recorded", None)
         else:
             return
-        if legacy:
-            updated[MATCHING_KEY] = LEGACY
-        else:
-            updated.pop(MATCHING_KEY, None)
+        updated = declare_matching(updated, legacy=legacy)
         if updated != info:
-            self.file_metadata = {**self.file_metadata, PROVENANCE_KEY: updated}
+            self.file_metadata = with_provenance_entry(self.file_metadata, updated)
 
     # -- misses --------------------------------------------------------------------------
     def explain_miss(self, request: Request) -> str:

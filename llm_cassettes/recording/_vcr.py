@@ -10,148 +10,22 @@ user's ``before_record_request`` cannot switch scrubbing off by accident.
 from __future__ import annotations
 
 import os
-import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from vcr import VCR
-from vcr.request import Request
 
 from .. import _compat
-from .._wire import header
 from ..format import CassettePersister, CassetteSerializer, WrappedSerializer
-from ..matching import BODY_MATCHER, DEFAULT_MATCH_ON, CanonicalOptions, body_matcher
-from ..scrub import REDACTED, Scrubber, ScrubOptions
+from ..matching import BODY_MATCHER, DEFAULT_MATCH_ON, body_matcher
 from ._cassette import LLMCassette
+from ._hooks import then_learn_response, then_scrub_request
+from ._options import LLM_OPTIONS, build_scrubber, canonical_options, split_options
 
-__all__ = ["LLMVCR", "LLM_OPTIONS", "use_cassette"]
-
-#: Options this library adds to vcrpy's ``use_cassette`` keyword arguments, with defaults.
-LLM_OPTIONS: dict[str, Any] = {
-    "scrub": True,  # False is the one explicit way to let secrets reach disk
-    "drop_volatile_headers": True,
-    "keep_headers": (),
-    "secret_headers": (),
-    "volatile_headers": (),
-    "secret_env": (),
-    "secret_values": (),
-    "secret_names": (),
-    "secret_patterns": (),
-    "keep_names": (),
-    "typed_bodies": True,
-    "validate_types": True,
-    # request matching (see llm_cassettes.matchers)
-    "float_places": 5,
-    "ignore_json_paths": (),
-    "id_patterns": (),
-    "id_json_paths": (),
-    "ignore_defaults": True,
-    "normalize_ids": True,
-    # adoption (see llm_cassettes._provenance and _findings)
-    "strict": None,  # None: the VCR's setting (the plugin's llm_cassettes_strict)
-    "allow_unused": True,
-}
-
-
-def _split_options(kwargs: dict[str, Any]) -> dict[str, Any]:
-    options = dict(LLM_OPTIONS)
-    for key in LLM_OPTIONS:
-        if key in kwargs:
-            options[key] = kwargs.pop(key)
-    return options
-
-
-def _strings(value: Any) -> tuple[str, ...]:
-    if isinstance(value, str):
-        return (value,)
-    return tuple(str(item) for item in value or ())
-
-
-def canonical_options(options: Mapping[str, Any]) -> CanonicalOptions:
-    """Canonicalization options (request matching) from this library's keys."""
-    return CanonicalOptions(
-        float_places=int(options["float_places"]),
-        ignore_paths=_strings(options["ignore_json_paths"]),
-        id_patterns=_strings(options["id_patterns"]),
-        id_paths=_strings(options["id_json_paths"]),
-        ignore_defaults=bool(options["ignore_defaults"]),
-        normalize_ids=bool(options["normalize_ids"]),
-    )
-
-
-def build_scrubber(options: Mapping[str, Any]) -> Scrubber:
-    return Scrubber(
-        ScrubOptions(
-            enabled=bool(options["scrub"]),
-            drop_volatile_headers=bool(options["drop_volatile_headers"]),
-            extra_secret_headers=_strings(options["secret_headers"]),
-            extra_volatile_headers=_strings(options["volatile_headers"]),
-            keep_headers=_strings(options["keep_headers"]),
-            extra_secret_env=_strings(options["secret_env"]),
-            extra_secret_values=_strings(options["secret_values"]),
-            extra_secret_names=_strings(options["secret_names"]),
-            extra_secret_patterns=_regexes_as_given(options["secret_patterns"]),
-            keep_names=_strings(options["keep_names"]),
-        )
-    )
-
-
-def _regexes_as_given(value: Any) -> tuple[Any, ...]:
-    """Regexes as given: strings or compiled patterns."""
-    if isinstance(value, (str, re.Pattern)):
-        return (value,)
-    return tuple(value or ())
-
-
-def _request_scrubber(scrubber: Scrubber) -> Callable[[Request], Request]:
-    """A ``before_record_request`` hook; vcrpy also applies it to live requests before
-    matching, so a redacted query string or body field still matches the stored one."""
-
-    def scrub_request(request: Request) -> Request:
-        if request is None or not scrubber.enabled:
-            return request
-        content_type = header(request.headers, "content-type")
-        scrubber.learn_interaction(
-            {"uri": request.uri, "headers": request.headers, "body": request.body}, None
-        )
-        for name in list(request.headers):  # other headers are scrubbed when saved
-            if scrubber.header_action(name) == "redact":
-                request.headers[name] = REDACTED
-        uri = scrubber.url(request.uri)
-        if uri != request.uri:
-            request.uri = uri
-        body = request.body
-        if body:
-            scrubbed = scrubber.body(body, content_type)
-            if scrubbed != body:
-                request.body = scrubbed
-        return request
-
-    return scrub_request
-
-
-def _response_learner(scrubber: Scrubber) -> Callable[[Any], Any]:
-    """A ``before_record_response`` hook that only learns: the response's cookies and secret
-    fields are known before the next request is scrubbed (the serializer redacts them)."""
-
-    def learn_response(response: Any) -> Any:
-        if isinstance(response, Mapping) and scrubber.enabled:
-            scrubber.learn_interaction({}, response)
-        return response
-
-    return learn_response
-
+__all__ = ["LLMVCR", "use_cassette"]
 
 _compat.replay_non_ascii_headers()
-
-
-def _compose(first: Callable[[Any], Any], then: Callable[[Any], Any]) -> Callable[[Any], Any]:
-    def hook(value: Any) -> Any:
-        value = first(value)
-        return None if value is None else then(value)
-
-    return hook
 
 
 class LLMVCR(_compat.VCR):
@@ -193,7 +67,7 @@ class LLMVCR(_compat.VCR):
         return llm_vcr  # type: ignore[return-value]
 
     def get_merged_config(self, **kwargs: Any) -> dict[str, Any]:
-        options = _split_options(kwargs)
+        options = split_options(kwargs)
         scrubber = build_scrubber(options)
         serializer = CassetteSerializer(
             scrubber, typed=bool(options["typed_bodies"]), validate=bool(options["validate_types"])
@@ -216,11 +90,11 @@ class LLMVCR(_compat.VCR):
             merged["serializer"] = serializer
         else:
             merged["serializer"] = WrappedSerializer(merged["serializer"], serializer)
-        merged["before_record_request"] = _compose(
-            merged["before_record_request"], _request_scrubber(scrubber)
+        merged["before_record_request"] = then_scrub_request(
+            merged["before_record_request"], scrubber
         )
-        merged["before_record_response"] = _compose(
-            merged["before_record_response"], _response_learner(scrubber)
+        merged["before_record_response"] = then_learn_response(
+            merged["before_record_response"], scrubber
         )
         return merged
 

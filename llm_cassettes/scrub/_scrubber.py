@@ -351,25 +351,7 @@ class Scrubber:
             netloc = f"{user}:{REDACTED}@{hostport}"
         query = parts.query
         if query:
-            segments = []
-            for segment in query.split("&"):
-                name, equals, value = segment.partition("=")
-                decoded = unquote_plus(value)
-                if (
-                    equals
-                    and value
-                    and not _is_placeholder(decoded)
-                    and self._is_secret_name(unquote_plus(name), "query")
-                ):
-                    self.learn(decoded)
-                    self._report_found(where, "secret query parameter", decoded)
-                    segment = f"{name}={REDACTED}"
-                elif equals and decoded != value:  # a shape hidden by URL encoding (%3A)
-                    scrubbed = self.text(decoded, where)
-                    if scrubbed != decoded:
-                        segment = f"{name}={quote_plus(scrubbed, safe='<>')}"
-                segments.append(segment)
-            query = self.text("&".join(segments), where)
+            query = self._scrub_pairs(query, where, "secret query parameter", in_url=True)
         path = self.text(parts.path, where)
         fragment = self.text(parts.fragment, where)
         new = parts._replace(netloc=netloc, path=path, query=query, fragment=fragment)
@@ -413,7 +395,7 @@ class Scrubber:
             return text
         media = media_type(content_type)
         if media == "application/x-www-form-urlencoded":
-            return self._form(text, where)
+            return self._scrub_pairs(text, where, "secret form field", in_url=False)
         if media.startswith("multipart/") or (not media and text.startswith("--")):
             text = self._multipart(text, content_type, where)
         elif self._may_hold_names(text):
@@ -440,7 +422,12 @@ class Scrubber:
             key == "value" or self._is_secret_name(key, "field") for key in _JSON_KEY.findall(text)
         )
 
-    def _form(self, text: str, where: str | None) -> str:
+    def _scrub_pairs(self, text: str, where: str | None, kind: str, *, in_url: bool) -> str:
+        """``name=value&...`` (a query string, a form body) with secret-named values redacted.
+
+        In a URL a finding is reported at the URL, and a credential shape hidden by URL
+        encoding (``%3A``) is found too; in a form body, at the field.
+        """
         segments = []
         for segment in text.split("&"):
             name, equals, value = segment.partition("=")
@@ -452,8 +439,13 @@ class Scrubber:
                 and self._is_secret_name(unquote_plus(name), "query")
             ):
                 self.learn(decoded)
-                self._report_found(_join(where, unquote_plus(name)), "secret form field", decoded)
+                place = where if in_url else _join(where, unquote_plus(name))
+                self._report_found(place, kind, decoded)
                 segment = f"{name}={REDACTED}"
+            elif in_url and equals and decoded != value:  # a shape hidden by URL encoding
+                scrubbed = self.text(decoded, where)
+                if scrubbed != decoded:
+                    segment = f"{name}={quote_plus(scrubbed, safe='<>')}"
             segments.append(segment)
         return self.text("&".join(segments), where)
 

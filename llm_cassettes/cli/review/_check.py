@@ -29,14 +29,13 @@ from pathlib import Path
 from typing import Any
 
 from ..._errors import CassetteDriftWarning, CassetteFormatError
-from ...format import PROVENANCE_KEY, CassetteSerializer, cassette_files, read_text, walked
+from ...format import CassetteSerializer, cassette_files, provenance_entry, read_text, walked
 from ...scrub import Redaction, Scrubber, ScrubOptions, SecretDetector, hide_secrets_in_name
 from .._common import (
-    FORMATTER,
     TOO_DEEP,
     Subparsers,
     add_color_option,
-    epilog,
+    add_command,
     print_error,
 )
 from ._render import Style
@@ -273,7 +272,7 @@ def _mask(secret: str) -> str:
 def _age_problems(
     name: str, metadata: Any, max_age: int, today: datetime.date | None
 ) -> Iterator[Problem]:
-    info = metadata.get(PROVENANCE_KEY) if isinstance(metadata, Mapping) else None
+    info = provenance_entry(metadata)
     recorded = info.get("recorded") if isinstance(info, Mapping) else None
     if not recorded:
         yield Problem(name, "", "no recording date (recorded without llm-cassettes)", True)
@@ -345,9 +344,10 @@ def orphans(cassettes: Iterable[Path], cwd: Path, pytest_args: Iterable[str] = (
 
 
 def add_check_command(subparsers: Subparsers) -> None:
-    parser = subparsers.add_parser(
+    parser = add_command(
+        subparsers,
         "check",
-        help="fail on unreadable, drifted, secret-bearing (or orphaned, stale) cassettes",
+        summary="fail on unreadable, drifted, secret-bearing (or orphaned, stale) cassettes",
         description=(
             "Check cassettes before they are merged. One line per problem, FILE:PLACE: message:\n"
             "  - a file that does not parse, or is not a cassette;\n"
@@ -362,16 +362,13 @@ def add_check_command(subparsers: Subparsers) -> None:
             "Without PATH, checks the configured tree: llm_cassettes_dir from the nearest\n"
             "pytest configuration, else every cassettes/ directory under it."
         ),
-        formatter_class=FORMATTER,
-        epilog=epilog(
-            """
+        examples="""
             llm-cassettes check
             llm-cassettes check cassettes/tests/test_chat
             llm-cassettes check --orphans --max-age 180
             llm-cassettes check --max-age 90 --strict     # stale cassettes fail too
             """,
-            "exit codes: 0 clean (warnings allowed unless --strict), 1 problems found, 2 bad usage",
-        ),
+        exits="exit codes: 0 clean (warnings allowed unless --strict), 1 problems found, 2 bad usage",
     )
     parser.add_argument("paths", nargs="*", metavar="PATH", help="cassette files or directories")
     parser.add_argument(

@@ -26,7 +26,7 @@ from ...format import read_text
 from ...matching import MISSING, Canonical, canonicalize
 from ...matching import diff as canonical_diff
 from ...providers import Exchange, Message
-from .._common import FORMATTER, TOO_DEEP, Subparsers, epilog, print_error, print_file_error
+from .._common import TOO_DEEP, Subparsers, add_command, print_error, print_file_error
 from ._git import GitError, git_changed
 from ._render import Style, add_output_options, code, content_limit, fence, shorten
 from ._transcript import Transcript, load_transcript
@@ -387,9 +387,10 @@ def summary(diffs: list[FileDiff]) -> str:
 
 
 def add_diff_command(subparsers: Subparsers) -> None:
-    parser = subparsers.add_parser(
+    parser = add_command(
+        subparsers,
         "diff",
-        help="what changed in meaning between two recordings",
+        summary="what changed in meaning between two recordings",
         description=(
             "Compare cassettes interaction by interaction: requests added or removed, prompt\n"
             "changes, request parameter changes, answer text changes, tool-call changes,\n"
@@ -398,17 +399,14 @@ def add_diff_command(subparsers: Subparsers) -> None:
             "optional paths: every cassette changed since REV (working tree, untracked files\n"
             "included) against its content at REV."
         ),
-        formatter_class=FORMATTER,
-        epilog=epilog(
-            """
+        examples="""
             llm-cassettes diff old.yaml cassettes/tests/test_chat/test_answer.yaml
             llm-cassettes diff --git origin/main
             llm-cassettes diff --git HEAD~1 cassettes/tests/test_agent
             llm-cassettes diff --git origin/main --format markdown > comment.md
             """,
-            "exit codes: 0 no semantic change, 1 changes shown, 2 bad usage or an unreadable "
-            "cassette (as diff(1))",
-        ),
+        exits="exit codes: 0 no semantic change, 1 changes shown, 2 bad usage or an unreadable "
+        "cassette (as diff(1))",
     )
     parser.add_argument("paths", nargs="*", metavar="PATH", help="OLD NEW, or paths with --git")
     parser.add_argument("--git", metavar="REV", help="compare with git revision REV")

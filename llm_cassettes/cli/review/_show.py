@@ -7,7 +7,7 @@ import sys
 
 from ..._errors import CassetteFormatError
 from ...format import cassette_files
-from .._common import FORMATTER, TOO_DEEP, Subparsers, epilog, print_error, print_file_error
+from .._common import TOO_DEEP, Subparsers, add_command, print_error, print_file_error
 from ._render import Style, add_output_options, content_limit, render_markdown, render_text
 from ._transcript import load_transcript
 
@@ -15,25 +15,23 @@ __all__ = ["add_show_command"]
 
 
 def add_show_command(subparsers: Subparsers) -> None:
-    parser = subparsers.add_parser(
+    parser = add_command(
+        subparsers,
         "show",
-        help="print a cassette as a transcript",
+        summary="print a cassette as a transcript",
         description=(
             "Print each interaction of a cassette as a reviewer reads it: endpoint and model,\n"
             "the messages sent (role, content, tool calls, tool results) and the answer.\n"
             "Streamed answers are assembled into their final text and tool calls. The\n"
             "cassette's provenance (recording date, SDK version, models) comes first."
         ),
-        formatter_class=FORMATTER,
-        epilog=epilog(
-            """
+        examples="""
             llm-cassettes show cassettes/tests/test_chat/test_answer.yaml
             llm-cassettes show --format markdown cassettes/tests/test_agent/*.yaml > comment.md
             llm-cassettes show --full cassettes/tests/test_rag/test_long_context.yaml
             """,
-            "exit codes: 0 shown, 1 a cassette cannot be read (the error names the file and "
-            "place), 2 bad usage",
-        ),
+        exits="exit codes: 0 shown, 1 a cassette cannot be read (the error names the file and "
+        "place), 2 bad usage",
     )
     parser.add_argument("paths", nargs="+", metavar="PATH", help="cassette file(s)")
     add_output_options(parser)

@@ -29,12 +29,12 @@ from ..._wire import decompress, header, parse_sse
 from ...format import (
     ASYNC_STREAM,
     ERROR,
-    PROVENANCE_KEY,
     RESULT,
     STREAM,
     TYPE_KEY,
     CassetteSerializer,
     is_tool_request,
+    provenance_entry,
     tool_name_of,
     untyped,
 )
@@ -82,7 +82,7 @@ def load_transcript(path: str | os.PathLike[str], text: str | None = None) -> Tr
 def transcript_of(cassette: Mapping[str, Any], path: str = "<cassette>") -> Transcript:
     """The transcript of a vcrpy cassette dict (wire-form bodies)."""
     metadata = cassette.get("metadata")
-    provenance = metadata.get(PROVENANCE_KEY) if isinstance(metadata, Mapping) else None
+    provenance = provenance_entry(metadata)
     exchanges = [
         _exchange(index, item.get("request") or {}, item.get("response"))
         for index, item in enumerate(cassette.get("interactions") or [])

@@ -251,47 +251,62 @@ class RecordedTool:
     def record(self, cassette: LLMCassette, request: Request, result: Any) -> Any:
         if isinstance(result, AsyncIterator):
             stored = self.append(cassette, request, {ASYNC_STREAM: []})
-            return self._record_async_stream(result, stored)
+            return _record_async_stream(result, _StreamRecord(self.values, stored, ASYNC_STREAM))
         if isinstance(result, Iterator) and not isinstance(result, (str, bytes, Mapping)):
             stored = self.append(cassette, request, {STREAM: []})
-            return self._record_stream(result, stored)
+            return _record_stream(result, _StreamRecord(self.values, stored, STREAM))
         encoded = self.values.encode(result, "result")
         self.append(cassette, request, {RESULT: encoded})
         return result
 
-    def _record_stream(self, iterator: Iterator[Any], stored: dict[str, Any] | None) -> Any:
-        """Yield the real items, storing each as it passes (appended at the call, so the
-        cassette keeps call order even when other calls happen while it is consumed)."""
-        items: list[Any] = stored[STREAM] if stored is not None else []
-        try:
-            while True:
-                try:
-                    item = next(iterator)
-                except StopIteration:
-                    return
-                except Exception as exc:
-                    if stored is not None:
-                        stored[ERROR] = self.values.encode_error(exc)
-                    raise
-                items.append(self.values.encode(item, f"yield[{len(items)}]"))
-                yield item
-        finally:
-            close = getattr(iterator, "close", None)
-            if close is not None:
-                close()
 
-    async def _record_async_stream(
-        self, iterator: AsyncIterator[Any], stored: dict[str, Any] | None
-    ) -> Any:
-        items: list[Any] = stored[ASYNC_STREAM] if stored is not None else []
+class _StreamRecord:
+    """The stored outcome of a call that returned an iterator, filled in as its items pass.
+
+    The interaction is appended at the call, so the cassette keeps call order even
+    when other calls happen while the iterator is consumed.
+    """
+
+    def __init__(self, values: ToolValues, stored: dict[str, Any] | None, key: str) -> None:
+        self.values = values
+        self.stored = stored  # None: a hook dropped the interaction; nothing is stored
+        self.items: list[Any] = stored[key] if stored is not None else []
+
+    def passed(self, item: Any) -> None:
+        self.items.append(self.values.encode(item, f"yield[{len(self.items)}]"))
+
+    def failed(self, exc: BaseException) -> None:
+        if self.stored is not None:
+            self.stored[ERROR] = self.values.encode_error(exc)
+
+
+def _record_stream(iterator: Iterator[Any], record: _StreamRecord) -> Any:
+    """Yield the real items, storing each as it passes."""
+    try:
         while True:
             try:
-                item = await iterator.__anext__()
-            except StopAsyncIteration:
+                item = next(iterator)
+            except StopIteration:
                 return
             except Exception as exc:
-                if stored is not None:
-                    stored[ERROR] = self.values.encode_error(exc)
+                record.failed(exc)
                 raise
-            items.append(self.values.encode(item, f"yield[{len(items)}]"))
+            record.passed(item)
             yield item
+    finally:
+        close = getattr(iterator, "close", None)
+        if close is not None:
+            close()
+
+
+async def _record_async_stream(iterator: AsyncIterator[Any], record: _StreamRecord) -> Any:
+    while True:
+        try:
+            item = await iterator.__anext__()
+        except StopAsyncIteration:
+            return
+        except Exception as exc:
+            record.failed(exc)
+            raise
+        record.passed(item)
+        yield item
