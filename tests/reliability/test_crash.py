@@ -24,12 +24,15 @@ import pytest
 
 from llm_cassettes import use_cassette
 from llm_cassettes.format import LOCK_DIR
-from tests.fake_openai import FAKE_API_KEY, FakeOpenAI
-from tests.reliability.conftest import stored_prompts
+from tests._support import REPO, stored_prompts
+from tests._support.fake_openai import FAKE_API_KEY, FakeOpenAI
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = REPO
 KILLS = 12
 PAD = 20_000  # characters per question (echoed back), so a save takes a while
+
+# A recording process killed many times.
+pytestmark = pytest.mark.slow
 
 
 class _Lines:

@@ -25,7 +25,7 @@ from vcr.request import Request
 from llm_cassettes import CassetteFormatError, CassetteSerializer, use_cassette
 from llm_cassettes.format import CassettePersister
 from llm_cassettes.scrub import Scrubber, ScrubOptions
-from tests.fake_openai import FAKE_API_KEY, FakeOpenAI
+from tests._support.fake_openai import FAKE_API_KEY, FakeOpenAI
 
 FUZZ = settings(
     max_examples=int(os.environ.get("FUZZ_EXAMPLES", "60")),

@@ -45,10 +45,10 @@ from llm_cassettes import (
 from llm_cassettes.cli import main
 from llm_cassettes.format import LOCK_DIR, lock_path
 from llm_cassettes.format import _persister as persister_module  # fault injection
-from tests.fake_openai import FAKE_API_KEY, FakeOpenAI
-from tests.helpers import read_cassette
+from tests._support import REPO, read_cassette
+from tests._support.fake_openai import FAKE_API_KEY, FakeOpenAI
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = REPO
 
 
 # -------------------------------------------------------------------- an odd server --
@@ -156,6 +156,7 @@ def _limited_memory() -> None:
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 
 
+@pytest.mark.slow
 def test_check_show_and_diff_refuse_the_bomb_without_expanding_it(tmp_path: Path) -> None:
     """In a process that cannot grow past 1.5 GB: expanding the bomb would take 3 GB."""
     bomb = tmp_path / "bomb.yaml"
@@ -410,6 +411,7 @@ def _plant_sdks(checkout: Path, canary: Path) -> None:
     (info / "RECORD").write_text("anthropic/__init__.py,,\nanthropic/types/__init__.py,,\n")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("how", ["python -m", "PYTHONPATH", "console script"])
 def test_review_never_imports_a_shadowing_sdk_from_the_checkout(tmp_path: Path, how: str) -> None:
     checkout = tmp_path / "checkout"

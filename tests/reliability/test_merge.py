@@ -16,9 +16,8 @@ import openai
 import pytest
 
 from llm_cassettes import CassetteFormatError, use_cassette
-from tests.fake_openai import FakeOpenAI
-from tests.helpers import read_cassette
-from tests.reliability.conftest import ask, stored_prompts
+from tests._support import answer, read_cassette, stored_prompts
+from tests._support.fake_openai import FakeOpenAI
 
 Client = Callable[[FakeOpenAI], openai.OpenAI]
 
@@ -29,19 +28,19 @@ def test_new_episodes_writers_both_kept_in_order(
     client = make_client(fake_openai)
     path = tmp_path / "shared.yaml"
     with use_cassette(path, record_mode="new_episodes"):
-        ask(client, "base")
+        answer(client, "base")
     with use_cassette(path, record_mode="new_episodes"):  # worker 1 loads [base]
         with use_cassette(path, record_mode="new_episodes"):  # worker 2 loads [base]
-            ask(client, "from worker 2")
+            answer(client, "from worker 2")
         # worker 2 has saved [base, w2]; worker 1 records and saves [base, w1]
-        ask(client, "from worker 1")
+        answer(client, "from worker 1")
     assert stored_prompts(path) == ["base", "from worker 2", "from worker 1"]
 
     fake_openai.stop()  # everything replays offline, in both orders
     with use_cassette(path, record_mode="none"):
-        assert ask(client, "from worker 1") == "Echo: from worker 1"
-        assert ask(client, "from worker 2") == "Echo: from worker 2"
-        assert ask(client, "base") == "Echo: base"
+        assert answer(client, "from worker 1") == "Echo: from worker 1"
+        assert answer(client, "from worker 2") == "Echo: from worker 2"
+        assert answer(client, "base") == "Echo: base"
 
 
 def test_new_cassette_created_by_two_writers(
@@ -52,8 +51,8 @@ def test_new_cassette_created_by_two_writers(
     path = tmp_path / "new" / "shared.yaml"
     with use_cassette(path, record_mode="once"):
         with use_cassette(path, record_mode="once"):
-            ask(client, "inner")
-        ask(client, "outer")
+            answer(client, "inner")
+        answer(client, "outer")
     assert stored_prompts(path) == ["inner", "outer"]
 
 
@@ -64,13 +63,13 @@ def test_rerecording_writer_replaces_only_what_it_rerecorded(
     client = make_client(fake_openai)
     path = tmp_path / "shared.yaml"
     with use_cassette(path, record_mode="new_episodes"):
-        ask(client, "kept")
-        ask(client, "re-recorded")
+        answer(client, "kept")
+        answer(client, "re-recorded")
     old = read_cassette(path)["interactions"][1]["response"]["body"]["json"]["__data__"]["id"]
     with use_cassette(path, record_mode="all"):
         with use_cassette(path, record_mode="new_episodes"):
-            ask(client, "added meanwhile")
-        ask(client, "re-recorded")
+            answer(client, "added meanwhile")
+        answer(client, "re-recorded")
     assert stored_prompts(path) == ["kept", "added meanwhile", "re-recorded"]
     new = read_cassette(path)["interactions"][2]["response"]["body"]["json"]["__data__"]["id"]
     assert new != old  # the fresh recording, not the stale one
@@ -84,12 +83,12 @@ def test_same_recording_by_both_writers_is_stored_once(
     client = make_client(fake_openai)
     path = tmp_path / "shared.yaml"
     with use_cassette(path, record_mode="new_episodes"):
-        ask(client, "base")
+        answer(client, "base")
     with use_cassette(path, record_mode="new_episodes") as outer:
         with use_cassette(path, record_mode="new_episodes") as inner:
-            ask(client, "both")
+            answer(client, "both")
         outer.append(*inner.data[-1])  # the outer writer got byte-identical traffic
-        ask(client, "outer")
+        answer(client, "outer")
     assert stored_prompts(path) == ["base", "both", "outer"]
 
 
@@ -100,12 +99,12 @@ def test_repeated_recording_keeps_its_count(
     client = make_client(fake_openai)
     path = tmp_path / "shared.yaml"
     with use_cassette(path, record_mode="new_episodes"):
-        ask(client, "base")
+        answer(client, "base")
     with use_cassette(path, record_mode="new_episodes") as outer:
         with use_cassette(path, record_mode="new_episodes"):
-            ask(client, "inner")
+            answer(client, "inner")
         outer.append(*outer.data[0])  # "base" recorded again, identically
-        ask(client, "outer")
+        answer(client, "outer")
     assert stored_prompts(path) == ["base", "inner", "base", "outer"]
 
 
@@ -116,8 +115,8 @@ def test_metadata_of_both_writers_is_kept(
     path = tmp_path / "shared.yaml"
     with use_cassette(path, record_mode="new_episodes"):
         with use_cassette(path, record_mode="new_episodes"):
-            ask(client, "a", model="gpt-4o-mini")
-        ask(client, "b", model="gpt-4o")
+            answer(client, "a", model="gpt-4o-mini")
+        answer(client, "b", model="gpt-4o")
     assert read_cassette(path)["metadata"]["llm_cassettes"]["models"] == ["gpt-4o", "gpt-4o-mini"]
 
 
@@ -128,13 +127,13 @@ def test_file_broken_while_recording_is_left_alone(
     client = make_client(fake_openai)
     path = tmp_path / "shared.yaml"
     with use_cassette(path, record_mode="new_episodes"):
-        ask(client, "base")
+        answer(client, "base")
     conflicted = path.read_text().replace("interactions:", "<<<<<<< HEAD\ninteractions:", 1)
     with (
         pytest.raises(CassetteFormatError) as error,
         use_cassette(path, record_mode="new_episodes"),
     ):
-        ask(client, "new")
+        answer(client, "new")
         path.write_text(conflicted)
     assert str(path) in str(error.value)
     assert "line 3" in str(error.value)

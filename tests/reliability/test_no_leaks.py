@@ -39,7 +39,7 @@ import pytest
 
 from llm_cassettes import use_cassette
 from llm_cassettes.cli.review import check_file
-from tests.fake_openai import (
+from tests._support.fake_openai import (
     FAKE_API_KEY,
     SECRET_COOKIE,
     SECRET_ORGANIZATION,

@@ -14,12 +14,13 @@ from pathlib import Path
 import pytest
 
 from llm_cassettes.format import LOCK_DIR
-from tests.fake_openai import FakeOpenAI
-from tests.reliability.conftest import stored_prompts
+from tests._support import REPO, TREE_INI, stored_prompts
+from tests._support.fake_openai import FakeOpenAI
 
-pytest_plugins = ["pytester"]
+ROOT = REPO
 
-ROOT = Path(__file__).resolve().parents[2]
+# Real processes and pytest-xdist workers.
+pytestmark = pytest.mark.slow
 
 
 def test_processes_appending_to_one_cassette_lose_nothing(
@@ -132,7 +133,7 @@ def test_xdist_records_and_replays_shared_and_own_cassettes(
     barrier.mkdir()
     monkeypatch.setenv("FAKE_OPENAI_URL", fake_openai.base_url)
     monkeypatch.setenv("BARRIER", str(barrier))
-    pytester.makeini("[pytest]\nllm_cassettes_dir = cassettes\n")
+    pytester.makeini(TREE_INI)
     pytester.makepyfile(test_par=COMMON + SHARED + OWN)
 
     result = pytester.runpytest_subprocess("-n", "2", "--record-mode=new_episodes")

@@ -19,18 +19,8 @@ import openai
 import pytest
 
 from llm_cassettes import CassetteMiss, tool, use_cassette
-from tests.fake_openai import FAKE_API_KEY, FakeOpenAI
-from tests.helpers import read_cassette
-
-TOOLS = [
-    {
-        "type": "function",
-        "function": {
-            "name": "knowledge_search",
-            "parameters": {"type": "object", "properties": {"query": {"type": "string"}}},
-        },
-    }
-]
+from tests._support import TOOLS, read_cassette
+from tests._support.fake_openai import FAKE_API_KEY, FakeOpenAI
 
 
 def _search_backend(query: str) -> dict[str, Any]:

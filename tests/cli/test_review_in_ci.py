@@ -21,9 +21,13 @@ from typing import Any
 import pytest
 import yaml
 
-REPO = Path(__file__).parent.parent
-CLEAN = REPO / "cassettes" / "tests" / "test_recorded_cassettes" / "test_embeddings.yaml"
+from tests._support import RECORDED_CASSETTES, REPO
+
+CLEAN = RECORDED_CASSETTES / "test_embeddings.yaml"
 LEAKED_KEY = "sk-proj-" + "Q7d2LeakedKey0123456789abcdefghijklmnop"
+
+# pre-commit installs this package; the workflow's steps run in git repositories.
+pytestmark = pytest.mark.slow
 
 
 def git(cwd: Path, *args: str) -> None:
@@ -61,7 +65,6 @@ def test_the_hook_definition_is_what_the_readme_documents() -> None:
     assert "id: llm-cassettes-check" in readme
 
 
-@pytest.mark.slow
 def test_try_repo_fails_on_a_leaking_cassette_and_passes_a_clean_one(tmp_path: Path) -> None:
     if shutil.which("git") is None:
         pytest.fail("git is needed to run pre-commit")

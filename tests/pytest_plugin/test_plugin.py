@@ -12,15 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.fake_openai import FAKE_API_KEY, SECRET_COOKIE, SECRET_ORGANIZATION, FakeOpenAI
-from tests.helpers import read_cassette
+from tests._support import TREE_INI, read_cassette
+from tests._support.fake_openai import FAKE_API_KEY, SECRET_COOKIE, SECRET_ORGANIZATION, FakeOpenAI
 
-pytest_plugins = ["pytester"]
-
-INI = """
-[pytest]
-llm_cassettes_dir = cassettes
-"""
+INI = TREE_INI
 
 TEST_CHAT = """
 import os, openai, pytest

@@ -22,10 +22,8 @@ from typing import Any
 import pytest
 
 from llm_cassettes import cli
-from tests.fake_openai import FAKE_API_KEY, FakeOpenAI
-from tests.helpers import read_cassette
-
-pytest_plugins = ["pytester"]
+from tests._support import TREE_INI, read_cassette
+from tests._support.fake_openai import FAKE_API_KEY, FakeOpenAI
 
 SUITE = """
 import os, openai, pytest
@@ -168,6 +166,7 @@ def test_a_plain_suite_keeps_passing_and_stale_recordings_are_reported(
     fatal.assert_outcomes(passed=2, failed=3)
 
 
+@pytest.mark.slow
 def test_the_summary_is_complete_under_xdist(recorded: pytest.Pytester) -> None:
     serial = section(recorded.runpytest())
     parallel = recorded.runpytest_subprocess("-n", "2", "-p", "no:randomly")
@@ -303,7 +302,7 @@ def conversation(
 ) -> pytest.Pytester:
     monkeypatch.setenv("FAKE_OPENAI_URL", fake_openai.base_url)
     monkeypatch.setenv("OPENAI_API_KEY", FAKE_API_KEY)
-    pytester.makeini("[pytest]\nllm_cassettes_dir = cassettes\n")
+    pytester.makeini(TREE_INI)
     pytester.makepyfile(test_talk=conversation_suite())
     pytester.runpytest("--record-mode=new_episodes").assert_outcomes(passed=4)
     fake_openai.stop()

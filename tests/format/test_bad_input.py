@@ -9,9 +9,8 @@ import openai
 import pytest
 
 from llm_cassettes import CassetteDriftWarning, CassetteFormatError, use_cassette
-from tests.fake_openai import FAKE_API_KEY, FakeOpenAI
-
-pytest_plugins = ["pytester"]
+from tests._support import TREE_INI
+from tests._support.fake_openai import FAKE_API_KEY, FakeOpenAI
 
 
 def _record_chat(fake: FakeOpenAI, path: Path, stream: bool = False) -> openai.OpenAI:
@@ -44,7 +43,7 @@ def test_invalid_yaml_names_file_and_line(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("mode", ["once", "new_episodes", "all", "none"])
 def test_unreadable_cassette_is_never_overwritten(pytester: pytest.Pytester, mode: str) -> None:
-    pytester.makeini("[pytest]\nllm_cassettes_dir = cassettes\n")
+    pytester.makeini(TREE_INI)
     pytester.makepyfile(
         test_x="""
         import pytest

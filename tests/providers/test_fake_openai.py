@@ -26,7 +26,7 @@ from openai.types import CreateEmbeddingResponse, FileObject, Model
 from openai.types.chat import ChatCompletion, ChatCompletionChunk
 from openai.types.responses import Response, ResponseStreamEvent
 
-from tests.fake_openai import (
+from tests._support.fake_openai import (
     FAKE_API_KEY,
     SECRET_COOKIE,
     SECRET_ORGANIZATION,
@@ -36,7 +36,6 @@ from tests.fake_openai import (
 )
 
 # The fixtures (fake_openai, openai_client, ...) come from the module as a plugin.
-pytest_plugins = ["tests.fake_openai"]
 
 MODEL = "gpt-4o-mini"
 TOOLS: list[Any] = [
@@ -296,7 +295,7 @@ def test_gzip_is_used_when_enabled(fake_openai_factory: Any) -> None:
 
 
 def test_plugin_fixtures_and_marker_in_a_conftest(pytester: pytest.Pytester) -> None:
-    pytester.makeconftest('pytest_plugins = ["tests.fake_openai"]')
+    pytester.makeconftest('pytest_plugins = ["tests._support.fake_openai"]')
     pytester.makepyfile(
         """
         import pytest

@@ -2,7 +2,7 @@
 
 ``pytest`` replays these offline (pytest-recording's default mode ``none``;
 nothing listens on :data:`BASE_URL`). To re-record them, run
-``pytest -n 0 --record-mode=rewrite tests/test_recorded_cassettes.py`` (one process:
+``pytest -n 0 --record-mode=rewrite tests/pytest_plugin/test_recorded_cassettes.py`` (one process:
 the fake service binds one fixed port): the
 ``service`` fixture then starts the fake OpenAI service on that URL, in
 deterministic mode, so identical traffic re-records byte-identical files.
@@ -11,17 +11,16 @@ deterministic mode, so identical traffic re-records byte-identical files.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import openai
 import pytest
 
-from tests.fake_openai import FakeOpenAI
-from tests.helpers import read_cassette
+from tests._support import RECORDED_CASSETTES, read_cassette
+from tests._support.fake_openai import FakeOpenAI
 
 PORT = 18734
 BASE_URL = f"http://127.0.0.1:{PORT}/v1"
-CASSETTES = Path(__file__).parent.parent / "cassettes" / "tests" / "test_recorded_cassettes"
+CASSETTES = RECORDED_CASSETTES
 
 
 @pytest.fixture

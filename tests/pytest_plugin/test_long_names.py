@@ -12,9 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.fake_openai import FakeOpenAI
-
-pytest_plugins = ["pytester"]
+from tests._support.fake_openai import FakeOpenAI
 
 TEST_LONG = """
 import os, openai, pytest
@@ -30,6 +28,9 @@ def test_long(prompt):
     )
     assert reply.choices[0].message.content.startswith("Echo: ")
 """
+
+# Each test runs pytest in subprocesses.
+pytestmark = pytest.mark.slow
 
 
 def _names(root: Path) -> list[str]:

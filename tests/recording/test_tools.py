@@ -30,21 +30,8 @@ from llm_cassettes import (
     tool,
     use_cassette,
 )
-from tests.fake_openai import FAKE_API_KEY, FakeOpenAI, ReceivedRequest
-from tests.helpers import read_cassette
-
-pytest_plugins = ["pytester"]
-
-QUESTION = "How many experts does Llama 4 Maverick have?"
-TOOLS = [
-    {
-        "type": "function",
-        "function": {
-            "name": "knowledge_search",
-            "parameters": {"type": "object", "properties": {"query": {"type": "string"}}},
-        },
-    }
-]
+from tests._support import QUESTION, TOOLS, TREE_INI, client_for, read_cassette
+from tests._support.fake_openai import FAKE_API_KEY, FakeOpenAI, ReceivedRequest
 
 
 class Chunk(BaseModel):
@@ -80,10 +67,6 @@ def search_result(query: str) -> SearchResult:
         text="The Llama 4 Maverick model has 128 experts.",
     )
     return SearchResult(query=query, chunks=[chunk])
-
-
-def client_for(server: FakeOpenAI) -> openai.OpenAI:
-    return openai.OpenAI(base_url=server.base_url, api_key=FAKE_API_KEY, max_retries=0)
 
 
 def run_agent(client: openai.OpenAI, search: Any) -> tuple[str, Any]:
@@ -123,7 +106,7 @@ def test_agent_loop_records_the_tool_and_replays_offline(
     request, response = stored[1]["request"], stored[1]["response"]
     assert request["uri"] == "tool://knowledge_search"
     assert request["body"] == {"json": {"query": QUESTION, "limit": 3}}
-    assert response["tool_result"]["__type__"] == "tests.test_tools.SearchResult"
+    assert response["tool_result"]["__type__"] == "tests.recording.test_tools.SearchResult"
     assert response["tool_result"]["__data__"]["chunks"][0]["score"] == 2.57802841833685
     assert "status" not in response
 
@@ -419,10 +402,10 @@ def test_types_from_other_modules_need_to_be_allowed(tmp_path: Path) -> None:
     with use_cassette(path, record_mode="once"):
         last_request()
     text = path.read_text()
-    assert "__type__: tests.fake_openai.ReceivedRequest" in text
+    assert "__type__: tests._support.fake_openai.ReceivedRequest" in text
 
     with (
-        pytest.raises(ToolReplayError, match="tests.fake_openai.ReceivedRequest.*types="),
+        pytest.raises(ToolReplayError, match="tests._support.fake_openai.ReceivedRequest.*types="),
         use_cassette(path, record_mode="none"),
     ):
         tool(name="last_request")(must_not_run)()
@@ -430,7 +413,7 @@ def test_types_from_other_modules_need_to_be_allowed(tmp_path: Path) -> None:
         assert tool(name="last_request", types=[ReceivedRequest])(must_not_run)() == request
 
     # A cassette naming something else is never imported.
-    path.write_text(text.replace("tests.fake_openai.ReceivedRequest", "os.system"))
+    path.write_text(text.replace("tests._support.fake_openai.ReceivedRequest", "os.system"))
     with (
         pytest.raises(ToolReplayError, match="'os.system' may not be imported"),
         use_cassette(path, record_mode="none"),
@@ -536,7 +519,7 @@ def test_llm_tools_fixture_records_a_callable_the_test_does_not_own(
     pytester: pytest.Pytester, fake_openai: FakeOpenAI, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("FAKE_OPENAI_URL", fake_openai.base_url)
-    pytester.makeini("[pytest]\nllm_cassettes_dir = cassettes\n")
+    pytester.makeini(TREE_INI)
     pytester.makepyfile(backend=BACKEND, test_agent=TEST_AGENT)
     pytester.syspathinsert()
     pytester.runpytest("--record-mode=once").assert_outcomes(passed=2)

@@ -23,47 +23,14 @@ import openai
 import pytest
 
 from llm_cassettes import use_cassette
-from llm_cassettes.cli import main
-from tests.fake_openai import FAKE_API_KEY, SECRET_ORGANIZATION, FakeOpenAI
+from tests._support import DATA, QUESTION, RECORDED_CASSETTES, TOOLS, TREE_INI, client_for
+from tests._support.fake_openai import FAKE_API_KEY, SECRET_ORGANIZATION, FakeOpenAI
+from tests.conftest import Run
 
-pytest_plugins = ["pytester"]
-
-COMMITTED = Path(__file__).parent.parent / "cassettes" / "tests" / "test_recorded_cassettes"
-DATA = Path(__file__).parent / "data" / "cli"
+COMMITTED = RECORDED_CASSETTES
+CLI_DATA = DATA / "cli"
 TODAY = datetime.date.today().isoformat()
 OPENAI_VERSION = importlib.metadata.version("openai")
-QUESTION = "How many experts does Llama 4 Maverick have?"
-TOOLS = [
-    {
-        "type": "function",
-        "function": {
-            "name": "knowledge_search",
-            "parameters": {"type": "object", "properties": {"query": {"type": "string"}}},
-        },
-    }
-]
-
-Run = Callable[..., tuple[int, str, str]]
-
-
-@pytest.fixture
-def cli(capsys: pytest.CaptureFixture[str]) -> Run:
-    """Run ``llm-cassettes ARGS`` in-process: (exit code, stdout, stderr)."""
-
-    def run(*args: str | os.PathLike[str]) -> tuple[int, str, str]:
-        capsys.readouterr()
-        try:
-            code = main([os.fspath(a) for a in args])
-        except SystemExit as exc:  # argparse on bad usage / --help
-            code = int(exc.code or 0)
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    return run
-
-
-def client_for(server: FakeOpenAI, **kwargs: object) -> openai.OpenAI:
-    return openai.OpenAI(base_url=server.base_url, api_key=FAKE_API_KEY, max_retries=0, **kwargs)
 
 
 def agent(client: openai.OpenAI, tool_output: str = "128 experts") -> str:
@@ -207,7 +174,7 @@ def test_show_recorded_tool_calls(tmp_path: Path, cli: Run) -> None:
 
 
 def test_show_tool_interactions_and_unknown_responses(cli: Run) -> None:
-    code, out, _ = cli("show", DATA / "tools.yaml")
+    code, out, _ = cli("show", CLI_DATA / "tools.yaml")
     assert code == 0
     assert "tool knowledge_search" in out
     assert 'assistant calls knowledge_search({"query": "experts"})' in out
@@ -226,6 +193,7 @@ def test_show_names_the_file_and_line_of_a_broken_cassette(tmp_path: Path, cli: 
     assert "2 embeddings of dimension 8" in out  # the other file is still shown
 
 
+@pytest.mark.slow
 def test_colour_only_on_a_terminal_and_never_with_no_color() -> None:
     path = os.fspath(COMMITTED / "test_chat_stream.yaml")
 
@@ -381,6 +349,7 @@ def test_check_max_age_warns_on_stale_cassettes(tmp_path: Path, cli: Run) -> Non
     assert cli("check", tmp_path)[1].startswith("3 cassettes checked: all clean (")
 
 
+@pytest.mark.slow
 def test_check_orphans_runs_pytest_collection(
     pytester: pytest.Pytester,
     fake_openai: FakeOpenAI,
@@ -388,7 +357,7 @@ def test_check_orphans_runs_pytest_collection(
     cli: Run,
 ) -> None:
     monkeypatch.setenv("FAKE_OPENAI_URL", fake_openai.base_url)
-    pytester.makeini("[pytest]\nllm_cassettes_dir = cassettes\n")
+    pytester.makeini(TREE_INI)
     pytester.makepyfile(
         test_app="""
         import os, openai, pytest
@@ -423,8 +392,9 @@ def test_check_orphans_runs_pytest_collection(
     assert (code, out.split(":")[0]) == (0, "2 cassettes checked")
 
 
+@pytest.mark.slow
 def test_check_orphans_refuses_when_collection_fails(pytester: pytest.Pytester, cli: Run) -> None:
-    pytester.makeini("[pytest]\nllm_cassettes_dir = cassettes\n")
+    pytester.makeini(TREE_INI)
     pytester.makepyfile(test_broken="import not_a_module_anywhere\n")
     (pytester.path / "cassettes").mkdir()
     shutil.copy(COMMITTED / "test_chat_stream.yaml", pytester.path / "cassettes" / "x.yaml")

@@ -13,18 +13,16 @@ import re
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from llm_cassettes.cli import main
 from llm_cassettes.format import LOCK_DIR
+from tests._support import DATA, RECORDED_CASSETTES
+from tests.conftest import Run
 
-COMMITTED = Path(__file__).parent.parent / "cassettes" / "tests" / "test_recorded_cassettes"
-CORPUS = Path(__file__).parent / "data" / "llama_stack" / "corpus" / "integration"
-
-Run = Callable[..., tuple[int, str, str]]
+COMMITTED = RECORDED_CASSETTES
+CORPUS = DATA / "llama_stack" / "corpus" / "integration"
 
 UNRELATED = {
     ".github/workflows/ci.yml": "name: ci\non: push\njobs:\n  test:\n    runs-on: ubuntu-latest\n",
@@ -44,21 +42,6 @@ interactions:
         b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]
         c: [*b, *b, *b, *b, *b, *b, *b, *b, *b]
 """
-
-
-@pytest.fixture
-def cli(capsys: pytest.CaptureFixture[str]) -> Run:
-    def run(*args: str | os.PathLike[str]) -> tuple[int, str, str]:
-        capsys.readouterr()
-        try:
-            code = main([os.fspath(a) for a in args])
-        except SystemExit as exc:
-            code = int(exc.code or 0)
-        out, err = capsys.readouterr()
-        assert "Traceback" not in out + err
-        return code, out, err
-
-    return run
 
 
 @pytest.fixture

@@ -10,30 +10,8 @@ import openai
 import pytest
 
 from llm_cassettes import CassetteMiss, use_cassette
-from tests.fake_openai import FAKE_API_KEY, FakeOpenAI
-from tests.helpers import dump
-
-pytest_plugins = ["pytester"]
-
-TOOLS = [
-    {
-        "type": "function",
-        "function": {
-            "name": "knowledge_search",
-            "parameters": {"type": "object", "properties": {"query": {"type": "string"}}},
-        },
-    }
-]
-
-
-def client_for(server: FakeOpenAI) -> openai.OpenAI:
-    return openai.OpenAI(base_url=server.base_url, api_key=FAKE_API_KEY, max_retries=0)
-
-
-def ask(client: openai.OpenAI, text: str, **extra: Any) -> Any:
-    return client.chat.completions.create(
-        model="gpt-4o", messages=[{"role": "user", "content": text}], **extra
-    )
+from tests._support import TOOLS, TREE_INI, ask, client_for, dump
+from tests._support.fake_openai import FAKE_API_KEY, FakeOpenAI
 
 
 def test_changed_prompt_misses_with_an_explanation(fake_openai: FakeOpenAI, tmp_path: Path) -> None:
@@ -202,7 +180,7 @@ def test_miss_in_pytest_names_test_and_rerecord_command(
     pytester: pytest.Pytester, fake_openai: FakeOpenAI, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("FAKE_OPENAI_URL", fake_openai.base_url)
-    pytester.makeini("[pytest]\nllm_cassettes_dir = cassettes\n")
+    pytester.makeini(TREE_INI)
     test_dir = pytester.mkdir("suite")
     source = """
 import os, openai, pytest

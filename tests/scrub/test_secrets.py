@@ -12,7 +12,6 @@ import base64
 import json
 import os
 import re
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -28,9 +27,8 @@ from llm_cassettes.scrub._detector import (
     hide_secrets_in_name,
     split_words,
 )
-from tests.fake_openai import FakeOpenAI
-
-DATA = Path(__file__).parent / "data"
+from tests._support import DATA, TREE_INI
+from tests._support.fake_openai import FakeOpenAI
 
 # ---------------------------------------------------------------------------- names --
 
@@ -434,7 +432,7 @@ def test_secret_in_a_test_id_never_names_a_file(
     env_value = "svc-" + os.urandom(8).hex()
     monkeypatch.setenv("MY_SERVICE_KEY", env_value)
     monkeypatch.setenv("FAKE_BASE_URL", fake_openai.base_url)
-    pytester.makeini("[pytest]\nllm_cassettes_dir = cassettes\n")
+    pytester.makeini(TREE_INI)
     pytester.makepyfile(
         test_ids=f"""
         import os, openai, pytest
@@ -496,10 +494,11 @@ def test_conversation():
 """
 
 
+@pytest.mark.slow
 def test_conversation_with_real_cookies_replays_under_another_environment(
     pytester: pytest.Pytester, fake_openai: FakeOpenAI, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    pytester.makeini("[pytest]\nllm_cassettes_dir = cassettes\n")
+    pytester.makeini(TREE_INI)
     pytester.makepyfile(test_conversation=CONVERSATION)
     monkeypatch.setenv("FAKE_BASE_URL", fake_openai.base_url)
     # Recorded on a developer's machine: a real-looking key, secrets, and a name with AUTH.

@@ -16,8 +16,8 @@ import openai
 import pytest
 
 from llm_cassettes import use_cassette
-from tests.fake_openai import FAKE_API_KEY, FakeOpenAI
-from tests.helpers import dump, read_cassette
+from tests._support import dump, read_cassette
+from tests._support.fake_openai import FAKE_API_KEY, FakeOpenAI
 
 TOOLS = [
     {

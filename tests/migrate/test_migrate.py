@@ -24,15 +24,12 @@ from llm_cassettes import CassetteMiss, ToolReplayError, cli, tool, use_cassette
 from llm_cassettes.migrate import SHARED_CASSETTE, cassette_path_for, import_llama_stack, upgrade
 from llm_cassettes.migrate._llama_stack import convert
 from llm_cassettes.providers import resolve_type
-from tests.fake_openai import FAKE_API_KEY, SECRET_ORGANIZATION, FakeOpenAI
-from tests.helpers import read_cassette
+from tests._support import DATA, REPO, TREE_INI, read_cassette
+from tests._support.fake_openai import FAKE_API_KEY, SECRET_ORGANIZATION, FakeOpenAI
 
-pytest_plugins = ["pytester"]
-
-DATA = Path(__file__).parent / "data" / "llama_stack"
-CORPUS = DATA / "corpus"
-SEED = DATA / "seed"
-REPO = Path(__file__).parent.parent
+LLAMA_STACK = DATA / "llama_stack"
+CORPUS = LLAMA_STACK / "corpus"
+SEED = LLAMA_STACK / "seed"
 API_KEY = "sk-test-not-a-real-key-0123456789"
 
 
@@ -212,7 +209,7 @@ def test_imported_cassette_is_found_by_the_test_with_that_id(pytester: pytest.Py
     recording["test_id"] = "tests/test_agent.py::TestAgent::test_turn[ollama/llama3.2:3b]"
     (pytester.path / "recordings").mkdir()
     (pytester.path / "recordings" / "r.json").write_text(json.dumps(recording))
-    pytester.makeini("[pytest]\nllm_cassettes_dir = cassettes\n")
+    pytester.makeini(TREE_INI)
     assert import_llama_stack([pytester.path / "recordings"], pytester.path / "cassettes").ok
     (pytester.path / "tests").mkdir()
     (pytester.path / "tests" / "test_agent.py").write_text(
