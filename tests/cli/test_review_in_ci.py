@@ -1,11 +1,11 @@
-"""Review where teams already review: the pre-commit hook and the README's CI workflow.
+"""Review where teams already review: the pre-commit hook and the documented CI workflow.
 
 The shipped hook is run for real with ``pre-commit try-repo``: pre-commit installs
 this repository into its own virtualenv (with its dependencies from PyPI, as a
 user's machine would) and runs ``llm-cassettes check`` on the cassettes of a
 throwaway git repository: a leaking cassette must stop the commit, a clean one
 must pass, and YAML outside ``cassettes/`` is not its business. The GitHub Actions
-workflow in the README is parsed and its shell steps run in such a repository.
+workflow in docs/cli.md is parsed and its shell steps run in such a repository.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ import yaml
 from tests._support import RECORDED_CASSETTES, REPO
 
 CLEAN = RECORDED_CASSETTES / "test_embeddings.yaml"
+CLI_DOC = REPO / "docs" / "cli.md"
 LEAKED_KEY = "sk-proj-" + "Q7d2LeakedKey0123456789abcdefghijklmnop"
 
 # pre-commit installs this package; the workflow's steps run in git repositories.
@@ -57,12 +58,11 @@ def try_repo(project: Path, env: dict[str, str]) -> subprocess.CompletedProcess[
     )
 
 
-def test_the_hook_definition_is_what_the_readme_documents() -> None:
+def test_the_hook_definition_is_what_the_docs_document() -> None:
     [hook] = yaml.safe_load((REPO / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))
     assert hook["id"] == "llm-cassettes-check"
     assert hook["entry"] == "llm-cassettes check"
-    readme = (REPO / "README.md").read_text(encoding="utf-8")
-    assert "id: llm-cassettes-check" in readme
+    assert "id: llm-cassettes-check" in CLI_DOC.read_text(encoding="utf-8")
 
 
 def test_try_repo_fails_on_a_leaking_cassette_and_passes_a_clean_one(tmp_path: Path) -> None:
@@ -102,15 +102,15 @@ def test_try_repo_fails_on_a_leaking_cassette_and_passes_a_clean_one(tmp_path: P
 
 
 # ------------------------------------------------------------------ the CI workflow --
-def readme_workflow() -> dict[str, Any]:
-    readme = (REPO / "README.md").read_text(encoding="utf-8")
-    found = re.search(r"```yaml\n# \.github/workflows/cassettes\.yml\n(.*?)```", readme, re.DOTALL)
-    assert found, "the README documents the workflow"
+def documented_workflow() -> dict[str, Any]:
+    text = CLI_DOC.read_text(encoding="utf-8")
+    found = re.search(r"```yaml\n# \.github/workflows/cassettes\.yml\n(.*?)```", text, re.DOTALL)
+    assert found, "docs/cli.md documents the workflow"
     return yaml.safe_load(found.group(1))  # type: ignore[no-any-return]
 
 
-def test_the_readme_workflow_checks_and_comments_the_semantic_diff(tmp_path: Path) -> None:
-    workflow = readme_workflow()
+def test_the_documented_workflow_checks_and_comments_the_semantic_diff(tmp_path: Path) -> None:
+    workflow = documented_workflow()
     steps = workflow["jobs"]["review"]["steps"]
     by_name = {step.get("name"): step for step in steps}
     assert by_name["Check the cassettes"]["run"] == "llm-cassettes check"
