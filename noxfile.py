@@ -39,16 +39,21 @@ def lower_bounds() -> list[str]:
     return pins
 
 
+def run_suite(session: nox.Session) -> None:
+    """Say which versions were installed, then run the whole suite (or the given args)."""
+    session.run("python", "-m", "pip", "show", *UPSTREAM)
+    session.run("pytest", *session.posargs)
+
+
 @nox.session(python="3.10")
 def lowest(session: nox.Session) -> None:
     """Python 3.10 with vcrpy, pytest-recording and openai at their lower bounds."""
     session.install("-e", ".[dev]", *lower_bounds())
-    session.run("python", "-m", "pip", "list", "--format=freeze")
-    session.run("pytest", *session.posargs)
+    run_suite(session)
 
 
 @nox.session(python="3.13")
 def latest(session: nox.Session) -> None:
     """Python 3.13 with the newest vcrpy, pytest-recording and openai."""
     session.install("--upgrade", "-e", ".[dev]", *UPSTREAM)
-    session.run("pytest", *session.posargs)
+    run_suite(session)

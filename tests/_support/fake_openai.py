@@ -64,6 +64,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+import httpx2
 import openai
 import pytest
 from typing_extensions import Self
@@ -78,7 +79,7 @@ __all__ = [
     "async_openai_client",
     "fake_openai",
     "fake_openai_factory",
-    "https_like_cookies",
+    "https_like_client",
     "openai_client",
     "pytest_configure",
 ]
@@ -1233,16 +1234,23 @@ class FakeOpenAI:
 # ------------------------------------------------------------------------------ fixtures
 
 
-def https_like_cookies() -> http.cookiejar.CookieJar:
-    """A cookie jar that sends ``Secure`` cookies over plain HTTP too.
+def https_like_client(**kwargs: Any) -> httpx2.Client:
+    """An ``httpx2.Client`` that sends ``Secure`` cookies back over plain HTTP too.
 
     The real service is HTTPS, so a client returns its (``Secure``) cookies on the
     next call; the fake runs on loopback HTTP and sends the same cookies. Give the
-    SDK ``http_client=httpx2.Client(cookies=https_like_cookies())`` to get the
-    real service's conversation, cookie header and all.
+    SDK ``http_client=https_like_client()`` to get the real service's conversation,
+    cookie header and all. The jar is kept by event hooks, not ``cookies=``: httpx2
+    before 2.15 (the newest on Python 3.10) copies a client's jar per request and
+    loses its policy.
     """
     policy = http.cookiejar.DefaultCookiePolicy(secure_protocols=("https", "wss", "http"))
-    return http.cookiejar.CookieJar(policy)
+    cookies = httpx2.Cookies(http.cookiejar.CookieJar(policy))
+    hooks = {
+        "request": [cookies.set_cookie_header],
+        "response": [cookies.extract_cookies],
+    }
+    return httpx2.Client(event_hooks=hooks, **kwargs)
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -18,7 +18,6 @@ import threading
 import time
 from typing import Any
 
-import httpx2
 import openai
 import pydantic
 import pytest
@@ -32,7 +31,7 @@ from tests._support.fake_openai import (
     SECRET_ORGANIZATION,
     SECRET_PROJECT,
     FakeOpenAI,
-    https_like_cookies,
+    https_like_client,
 )
 
 # The fixtures (fake_openai, openai_client, ...) come from the module as a plugin.
@@ -349,7 +348,7 @@ def test_volatile_and_secret_headers_and_echo_headers(
     with openai.OpenAI(
         base_url=fake_openai.base_url,
         api_key=FAKE_API_KEY,
-        http_client=httpx2.Client(cookies=https_like_cookies()),
+        http_client=https_like_client(),
     ) as client:
         client.models.list()
         client.models.list()

@@ -466,11 +466,13 @@ import httpx2, openai, pytest
 def client():
     # The real service is HTTPS: a client sends its Secure cookies back on every call.
     policy = http.cookiejar.DefaultCookiePolicy(secure_protocols=("https", "wss", "http"))
+    cookies = httpx2.Cookies(http.cookiejar.CookieJar(policy))
+    hooks = {"request": [cookies.set_cookie_header], "response": [cookies.extract_cookies]}
     return openai.OpenAI(
         base_url=os.environ["FAKE_BASE_URL"],
         api_key=os.environ.get("OPENAI_API_KEY", "sk-dummy-key-for-replay-0000000000"),
         max_retries=0,
-        http_client=httpx2.Client(cookies=http.cookiejar.CookieJar(policy)),
+        http_client=httpx2.Client(event_hooks=hooks),
     )
 
 
