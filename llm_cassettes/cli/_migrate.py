@@ -1,4 +1,4 @@
-"""``llm-cassettes import-llama-stack`` and ``upgrade``: :mod:`llm_cassettes.migrate` as commands."""
+"""The commands ``import-llama-stack`` and ``upgrade``, over :mod:`llm_cassettes.migrate`."""
 
 from __future__ import annotations
 

@@ -8,12 +8,12 @@ the last one to save silently drops the other's recordings.
 
 This persister
 
-* raises :class:`~llm_cassettes.errors.CassetteFormatError` for a file it
+* raises :class:`~llm_cassettes.CassetteFormatError` for a file it
   cannot read, and never writes over one;
 * writes through a temporary file in the same directory, renamed into place
   (``os.replace`` is atomic), so a reader or a crash sees the old cassette or
   the new one, never a torn one;
-* saves under a per-cassette file lock (:mod:`llm_cassettes._lock`) and, when
+* saves under a per-cassette file lock (:mod:`._lock`) and, when
   the file changed on disk since it was loaded (another pytest-xdist worker
   saved it), merges: the file as it is now, minus what this cassette dropped
   (re-recorded in mode ``all``), plus what this cassette recorded that is not
@@ -309,7 +309,7 @@ def _remove_leftovers(path: Path) -> None:
 def write_atomic(path: Path, text: str) -> None:
     """Write text so that a crash leaves the old file or the new one, never a torn one.
 
-    Concurrent writers of one cassette must hold :func:`llm_cassettes._lock.cassette_lock`
+    Concurrent writers of one cassette must hold :func:`._lock.cassette_lock`
     (the persister does), or the last rename wins.
     """
     path.parent.mkdir(parents=True, exist_ok=True)

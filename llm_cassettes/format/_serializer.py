@@ -524,7 +524,8 @@ def _validate_payload(cls: type, data: Any, text: str, where: str) -> None:
     """
     key = (cls, hash(text))
     if key not in _VALIDATED:
-        _warn_if_drifted(cls, lambda: cls.model_validate(data), key, where)  # type: ignore[attr-defined]
+        validate = cls.model_validate  # type: ignore[attr-defined]
+        _warn_if_drifted(cls, lambda: validate(data), key, where)
 
 
 def _validate_event(cls: type, text: str, where: str) -> None:

@@ -1,6 +1,6 @@
 """Request matchers: vcrpy's ``fn(r1, r2)`` interface, plus a key for indexed lookup.
 
-``llm_body`` compares canonical bodies (see :mod:`llm_cassettes._canonical`):
+``llm_body`` compares canonical bodies (see :mod:`._bodies`):
 JSON key order, volatile ids, multipart boundaries and SDK-added defaults do
 not count, anything with meaning does. Each matcher here also carries a
 ``key(request)`` function; when every matcher of a cassette has one, the
@@ -62,9 +62,10 @@ def _headers(request: Request) -> frozenset[tuple[str, Any]]:
 
 
 #: Keys of vcrpy's matchers, equal exactly when vcrpy's matcher says "match" (with
-#: vcrpy's own normalizations, a property test pins this). ``body`` has none: it compares parsed bodies when both
-#: requests have the same content type and raw bytes otherwise, which is not an
-#: equivalence (no key can agree with it), so it runs pairwise within a key's bucket.
+#: vcrpy's own normalizations, a property test pins this). ``body`` has none: it
+#: compares parsed bodies when both requests have the same content type and raw bytes
+#: otherwise, which is not an equivalence (no key can agree with it), so it runs
+#: pairwise within a key's bucket.
 _BUILTIN_KEYS: Mapping[Any, Callable[[Request], Any]] = {
     vcr_matchers.method: lambda r: r.method,
     vcr_matchers.uri: _compat.normalized_uri,

@@ -36,7 +36,7 @@ def cassette_path_for(test_id: str, out: Path) -> Path:
     """The cassette of a pytest node ID under ``out``, by the plugin's own rule.
 
     ``tests/a/test_b.py::TestC::test_d[x]`` → ``out/tests/a/test_b/TestC.test_d[x].yaml``
-    (names made safe and hashed exactly as :mod:`llm_cassettes.naming` does), so
+    (names made safe and hashed exactly as the pytest plugin's naming does), so
     with ``llm_cassettes_dir = "<out>"`` the test with that ID finds it.
     """
     bracket = test_id.find("[")

@@ -3,7 +3,7 @@
 vcrpy's :class:`~vcr.cassette.Cassette` scans every stored interaction and runs
 every matcher on each, for every request. :class:`LLMCassette` computes each
 stored request's key once (the tuple of its matchers' keys, see
-:mod:`llm_cassettes.matchers`) and keeps, per key, the interactions in recorded
+:mod:`llm_cassettes.matching`) and keeps, per key, the interactions in recorded
 order, so a live request is found with one dict lookup and identical requests
 replay in the order they were recorded. Matchers without a key (a user's own
 function) still run, but only against the interactions in the same bucket.
@@ -13,10 +13,10 @@ session counts as played, so a third identical request is recorded, not
 answered with the second one's response.
 
 Each interaction is matched the way it was recorded (see
-:mod:`llm_cassettes._provenance`): one recorded by plain vcrpy on method and
+:mod:`llm_cassettes.format`'s provenance): one recorded by plain vcrpy on method and
 URL, in recorded order, as vcrpy would; one recorded by this library on its
 canonical body too. A legacy interaction that answers a changed request is
-noted as stale (:mod:`llm_cassettes._findings`) instead of failing the test;
+noted as stale (:mod:`._findings`) instead of failing the test;
 ``strict`` matches every interaction on its body.
 """
 

@@ -21,7 +21,7 @@ Hook = Callable[[Any], Any]
 
 
 def then_scrub_request(user_hook: Hook, scrubber: Scrubber) -> Hook:
-    """``before_record_request``: the user's hook, then scrubbing (see :func:`_request_scrubber`)."""
+    """``before_record_request``: the user's hook, then scrubbing (:func:`_request_scrubber`)."""
     return _compose(user_hook, _request_scrubber(scrubber))
 
 

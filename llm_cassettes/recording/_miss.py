@@ -79,7 +79,8 @@ def _closest(cassette: LLMCassette, live: Request) -> list[str]:
     out = [f"Closest recorded request: interactions[{index}] {stored.method} {stored.uri}"]
     for name in differing:
         out.append(
-            f"  {name}: recorded {_request_part(stored, name)!r} | live {_request_part(live, name)!r}"
+            f"  {name}: recorded {_request_part(stored, name)!r} "
+            f"| live {_request_part(live, name)!r}"
         )
     if differences:
         out.append("  body differs (canonical form: ids, key order and defaults normalised):")

@@ -4,10 +4,10 @@ A cassette must never hold a credential, and must never lose what is not one:
 a redacted host, usage count or prompt breaks replay or review. So secrets are
 recognised three ways, each narrow on purpose:
 
-* **by name**: a header (the providers' account headers too), JSON key, form or multipart field or query parameter
-  whose name, split into words (``clientSecret``, ``x-auth-token``,
-  ``Ocp-Apim-Subscription-Key``), ends in a secret word (``token``, ``secret``,
-  ``password``, a qualified ``key`` such as *api key* …). Words, not
+* **by name**: a header (the providers' account headers too), JSON key, form or
+  multipart field or query parameter whose name, split into words (``clientSecret``,
+  ``x-auth-token``, ``Ocp-Apim-Subscription-Key``), ends in a secret word (``token``,
+  ``secret``, ``password``, a qualified ``key`` such as *api key* …). Words, not
   substrings: ``GIT_AUTHOR_NAME`` has no ``auth``, ``max_tokens`` no ``token``;
 * **by shape**: well-known credential formats (``sk-…``, ``AKIA…``, ``ghp_…``,
   JWTs, ``Bearer …``), anywhere in any text or bytes;

@@ -1,6 +1,6 @@
 """Keep secrets and reviewer-useless noise out of cassettes.
 
-:mod:`llm_cassettes.detector` decides what a secret is; this module applies it
+:mod:`._detector` decides what a secret is; this module applies it
 to an interaction: header values, query parameters, JSON values at any depth,
 form and multipart fields, stream events, text and bytes. Structure is never
 touched: the scheme, host and port of a URL, header names, JSON keys and SSE

@@ -9,18 +9,22 @@ real life (scrubbing switched off, a hand edit, a test renamed).
 from __future__ import annotations
 
 import datetime
+import gzip
 import importlib.metadata
+import json
 import os
 import pty
 import re
 import shutil
 import subprocess
 import sys
+import zlib
 from collections.abc import Callable
 from pathlib import Path
 
 import openai
 import pytest
+from vcr.serializers import yamlserializer as vcr_yaml
 
 from llm_cassettes import use_cassette
 from tests._support import DATA, QUESTION, RECORDED_CASSETTES, TOOLS, TREE_INI, client_for
@@ -115,6 +119,48 @@ def test_show_a_plain_vcrpy_cassette_like_a_typed_one(
 
     assert body(plain) == body(typed)
     assert "Based on the tool: 128 experts" in body(plain)
+
+
+@pytest.mark.parametrize("encoding", ["gzip", "deflate", "raw deflate"])
+def test_show_reads_compressed_bodies_of_plain_vcrpy_cassettes(
+    tmp_path: Path, encoding: str, cli: Run
+) -> None:
+    """vcrpy keeps a body compressed unless told otherwise; some servers send deflate raw."""
+    answer = {"object": "chat.completion", "model": "gpt-4o", "choices": [
+        {"index": 0, "message": {"role": "assistant", "content": "128 experts"}}
+    ]}  # fmt: skip
+    raw = json.dumps(answer).encode()
+    if encoding == "gzip":
+        body = gzip.compress(raw)
+    else:
+        packer = zlib.compressobj(wbits=-zlib.MAX_WBITS if encoding == "raw deflate" else 15)
+        body = packer.compress(raw) + packer.flush()
+    cassette = {
+        "interactions": [
+            {
+                "request": {
+                    "method": "POST",
+                    "uri": "https://api.openai.com/v1/chat/completions",
+                    "body": json.dumps({"model": "gpt-4o", "messages": []}),
+                    "headers": {"Content-Type": ["application/json"]},
+                },
+                "response": {
+                    "status": {"code": 200, "message": "OK"},
+                    "headers": {
+                        "Content-Type": ["application/json"],
+                        "Content-Encoding": [encoding.split()[-1]],
+                    },
+                    "body": {"string": body},
+                },
+            }
+        ],
+        "version": 1,
+    }
+    path = tmp_path / "plain.yaml"
+    path.write_text(vcr_yaml.serialize(cassette), encoding="utf-8")  # vcrpy's own writer
+    code, out, err = cli("show", path)
+    assert code == 0, err
+    assert "assistant: 128 experts" in out
 
 
 def test_show_markdown_for_a_pull_request(cli: Run) -> None:

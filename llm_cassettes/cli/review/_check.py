@@ -298,7 +298,7 @@ def _age_problems(
 def orphans(cassettes: Iterable[Path], cwd: Path, pytest_args: Iterable[str] = ()) -> list[Problem]:
     """Cassettes that no test pytest collects here would ever read.
 
-    Runs ``pytest --collect-only`` with :mod:`llm_cassettes._review_collect`,
+    Runs ``pytest --collect-only`` with :mod:`._collect`,
     so test IDs come from pytest itself. A failing collection is one problem:
     orphans cannot be told apart from tests that failed to import.
     """

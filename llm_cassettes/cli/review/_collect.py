@@ -3,7 +3,7 @@
 Loaded with ``-p`` into a ``pytest --collect-only`` subprocess, so the test IDs
 are the ones pytest itself collects (parametrize ids, classes, conftest
 plugins) and each is mapped to its cassette by the same rules the plugin
-applies when the test runs (:mod:`llm_cassettes.naming`), never by a copy of
+applies when the test runs (:mod:`llm_cassettes.pytest_plugin`), never by a copy of
 them. Fixtures are not run, so a ``vcr_cassette_dir`` overridden in a
 conftest is not seen.
 """

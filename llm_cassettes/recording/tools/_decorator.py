@@ -65,7 +65,8 @@ def tool(
         name, fn = fn, None
 
     def decorate(function: F) -> F:
-        return RecordedTool(function, name=name, types=types, ignore=ignore).wrapper()  # type: ignore[return-value]
+        recorded = RecordedTool(function, name=name, types=types, ignore=ignore)
+        return recorded.wrapper()  # type: ignore[return-value]
 
     return decorate if fn is None else decorate(fn)
 

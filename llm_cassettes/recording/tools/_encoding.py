@@ -79,7 +79,8 @@ class ToolValues:
             return str(value)
         raise self._record_error(
             f"argument {where!r}",
-            f"is a {type_label(value)}, which has no JSON form; pass ignore=[{where.split('.')[0]!r}]"
+            f"is a {type_label(value)}, which has no JSON form; "
+            f"pass ignore=[{where.split('.')[0]!r}]"
             " to leave it out of the cassette",
         )
 
