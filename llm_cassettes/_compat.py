@@ -305,9 +305,8 @@ def construct_openai_type(type_: Any, value: Any) -> Any:
     """Build ``value`` as the openai SDK builds a response of type ``type_``.
 
     A discriminated union (the Responses stream events) resolves to the member
-    the SDK itself would choose; only the SDK's private ``_models.construct_type``
-    does that without validating (pydantic's ``TypeAdapter`` would reject a
-    payload with an unknown extra member instead of building the right class).
+    the SDK itself would choose, so the stored ``__type__`` is the class the SDK
+    will build on replay; the SDK does that in its private ``_models.construct_type``.
     """
     from openai._models import construct_type
 
