@@ -2,7 +2,8 @@
 
 A provider module declares a :class:`Provider`: its endpoints and the SDK
 types that parse them, the module prefixes of those types (the ``__type__``
-allowlist), the ids it generates per call, its secret and volatile headers,
+allowlist), the ids it generates per call, its secret headers and query parameters, its
+volatile headers,
 the ``User-Agent`` of its SDKs, and how its traffic reads as a conversation
 (a :class:`ConversationReader`). The registry (``_registry``) gathers them;
 every other part of the package asks it, never a provider module. ``_types``
@@ -36,6 +37,7 @@ from ._registry import (
     registered_providers,
     sdk_of_agent,
     secret_headers,
+    secret_query_params,
     volatile_header_prefixes,
     volatile_headers,
 )
@@ -81,6 +83,7 @@ __all__ = [
     "resolve_type",
     "sdk_of_agent",
     "secret_headers",
+    "secret_query_params",
     "type_name",
     "volatile_header_prefixes",
     "volatile_headers",

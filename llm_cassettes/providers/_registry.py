@@ -34,6 +34,7 @@ __all__ = [
     "registered_providers",
     "sdk_of_agent",
     "secret_headers",
+    "secret_query_params",
     "volatile_header_prefixes",
     "volatile_headers",
 ]
@@ -84,6 +85,8 @@ class Provider:
     id_prefixes: tuple[str, ...] = ()
     #: headers that carry credentials or identify the account, whatever their name says
     secret_headers: frozenset[str] = frozenset()
+    #: query parameters that carry credentials, whatever their name says
+    secret_query_params: frozenset[str] = frozenset()
     #: headers that change on every call and tell a reviewer nothing (names, prefixes)
     volatile_headers: frozenset[str] = frozenset()
     volatile_header_prefixes: tuple[str, ...] = ()
@@ -158,6 +161,7 @@ def _find_cached(method: str, path: str) -> Endpoint | None:
 class _Knowledge(NamedTuple):
     id_prefixes: tuple[str, ...]
     secret_headers: frozenset[str]
+    secret_query_params: frozenset[str]
     volatile_headers: frozenset[str]
     volatile_header_prefixes: tuple[str, ...]
     sdk_agents: dict[str, str]
@@ -175,6 +179,7 @@ def _aggregate() -> _Knowledge:
     return _Knowledge(
         tuple(id_prefixes),
         frozenset().union(*(p.secret_headers for p in _PROVIDERS)),
+        frozenset().union(*(p.secret_query_params for p in _PROVIDERS)),
         frozenset().union(*(p.volatile_headers for p in _PROVIDERS)),
         tuple(prefixes),
         agents,
@@ -189,6 +194,11 @@ def id_prefixes() -> tuple[str, ...]:
 def secret_headers() -> frozenset[str]:
     """Lower-case names of the providers' credential and account headers."""
     return _aggregate().secret_headers
+
+
+def secret_query_params() -> frozenset[str]:
+    """Lower-case names of the providers' credential query parameters."""
+    return _aggregate().secret_query_params
 
 
 def volatile_headers() -> frozenset[str]:

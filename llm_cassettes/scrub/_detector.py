@@ -193,7 +193,8 @@ SECRET_HEADERS = frozenset(
         "set-cookie",
     }
 )
-#: Query parameters that are credentials by convention although no word says so.
+#: Query parameters that are credentials by convention although no word says so (Google's
+#: ``key``, Azure's ``sig`` ...); each provider may add its own.
 SECRET_QUERY_PARAMS = frozenset({"key", "sig", "apikey", "api-key", "access_token"})
 
 
@@ -435,6 +436,7 @@ class SecretDetector:
         self._names = {n.lower() for n in names}
         self._keep = {n.lower() for n in keep_names}
         self._secret_headers = SECRET_HEADERS | providers.secret_headers()
+        self._secret_query_params = SECRET_QUERY_PARAMS | providers.secret_query_params()
         self._patterns = [re.compile(p) if isinstance(p, str) else p for p in patterns]
         self._known: dict[str, _KnownSecret] = {}
         for value in values:
@@ -460,7 +462,7 @@ class SecretDetector:
                 return True
             if lower.startswith("access-control-"):  # CORS: allow-credentials is not one
                 return False
-        if kind == "query" and lower in SECRET_QUERY_PARAMS:
+        if kind == "query" and lower in self._secret_query_params:
             return True
         return _is_secret_words(split_words(name), kind)
 

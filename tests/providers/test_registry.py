@@ -53,6 +53,7 @@ ACME = providers.Provider(
     endpoints=(providers.EndpointTypes("POST", r"acme/generate", body="acme_sdk.types.Reply"),),
     id_prefixes=("acmeid",),
     secret_headers=frozenset({"acme-account"}),
+    secret_query_params=frozenset({"acme_sig"}),
     volatile_headers=frozenset({"acme-trace"}),
     volatile_header_prefixes=("acme-quota-",),
     sdk_agents={"Acme/Python": "acme-sdk"},
@@ -68,6 +69,8 @@ def test_what_a_provider_declares_reaches_every_part(registry: None) -> None:
         canonicalize(body("acmeid_Ab3dEf9hIj"), "application/json").key
         != canonicalize(body("acmeid_Zz9yXw8vUt"), "application/json").key
     )
+    signed = "https://api.acme.test/v2?acme_sig=s1gn4ture&q=1"
+    assert Scrubber().url(signed) == signed
     providers.register_provider(ACME)
 
     # matching: its ids are volatile
@@ -81,6 +84,7 @@ def test_what_a_provider_declares_reaches_every_part(registry: None) -> None:
         "accept": "*/*",
         "acme-account": REDACTED,
     }
+    assert Scrubber().url(signed) == f"https://api.acme.test/v2?acme_sig={REDACTED}&q=1"
     # provenance: its SDK is named
     assert sdk_of({"User-Agent": "Acme/Python 1.2.3"}) == ("acme-sdk", "1.2.3")
     assert Provenance.of([({"user-agent": "Acme/Python 1.2.3"}, None)]).sdk == {"acme-sdk": "1.2.3"}
