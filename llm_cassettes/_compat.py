@@ -1,4 +1,4 @@
-"""Every reach into vcrpy's, pytest-recording's and openai's private names, in one place.
+"""Every reach into vcrpy's and pytest-recording's private names, in one place.
 
 This library extends vcrpy where it has no public hook: it must know which
 cassette is current (for tool calls), index a cassette's interactions when
@@ -37,7 +37,6 @@ __all__ = [
     "Cassette",
     "CassetteContext",
     "adopt",
-    "construct_openai_type",
     "extra_cassette_paths",
     "normalized_path",
     "normalized_uri",
@@ -298,16 +297,3 @@ def pytest_recording_filename_limit() -> int:
     except ImportError:  # pragma: no cover - pytest-recording is a dependency
         return 255
     return int(MAX_FILENAME_LEN)
-
-
-# ------------------------------------------------------------------------------- openai --
-def construct_openai_type(type_: Any, value: Any) -> Any:
-    """Build ``value`` as the openai SDK builds a response of type ``type_``.
-
-    A discriminated union (the Responses stream events) resolves to the member
-    the SDK itself would choose, so the stored ``__type__`` is the class the SDK
-    will build on replay; the SDK does that in its private ``_models.construct_type``.
-    """
-    from openai._models import construct_type
-
-    return construct_type(type_=type_, value=value)

@@ -3,7 +3,7 @@
 * a part imports another part only through its interface (its ``__init__``), never
   one of its private modules;
 * parts import only the parts below them, so the dependencies have no cycle;
-* only ``_compat.py`` names vcrpy's, pytest-recording's and openai's private names.
+* only ``_compat.py`` names vcrpy's and pytest-recording's private names (and no module an SDK's).
 """
 
 from __future__ import annotations
@@ -32,12 +32,13 @@ LAYERS: list[set[str]] = [
 ]
 LAYER = {part: index for index, parts in enumerate(LAYERS) for part in parts}
 
-#: Private names of vcrpy, pytest-recording and openai the package relies on.
+#: Private names of vcrpy and pytest-recording the package relies on (and of the SDKs).
 UPSTREAM_PRIVATE = re.compile(
     r"_CassetteContextDecorator__finish|_patch_generator|\b_use_cassette\b|__class__ =|"
     r"\._match_on\b|_before_record_request|_played_interactions|\._load\(|def _load\b|"
     r"\b_new_interactions|\b_rerecorded_interactions|\._from_dict|\._to_dict|"
-    r"_deserialize_headers|\b_normalized_(?:uri|path)|MAX_FILENAME_LEN|openai\._models|"
+    r"_deserialize_headers|\b_normalized_(?:uri|path)|MAX_FILENAME_LEN|"
+    r"(?:openai|anthropic|google\.genai)\._\w|"
     r"\._persist\(|def _persist\b|\._loaded_count|\._metadata\b|self\._path\b|"
     r"self\._persister\b|# compat:"
 )

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._ids import TIMESTAMP_FIELDS, is_iso_time, is_timestamp_key, looks_like_time, string_template
+from ._ids import is_iso_time, looks_like_time, string_template
 from ._options import CompiledOptions
 from ._paths import PathNode, next_nodes
 
@@ -25,14 +25,25 @@ class BodyNormalizer:
     was parsed by us, so nobody else sees it, and copying every dict would double the cost.
     """
 
-    __slots__ = ("counters", "drop_none", "ids", "min_len", "places", "plan", "templates", "times")
+    __slots__ = (
+        "counters",
+        "drop_none",
+        "ids",
+        "min_len",
+        "places",
+        "plan",
+        "templates",
+        "times",
+        "volatile",
+    )
 
     def __init__(self, plan: CompiledOptions) -> None:
         self.plan = plan
         self.templates = plan.templates
         self.min_len = plan.min_len
         self.places = plan.places
-        self.times = TIMESTAMP_FIELDS if plan.builtin_ids else None
+        self.times = plan.times
+        self.volatile = plan.volatile
         self.drop_none = plan.ignore_defaults
         self.ids: dict[Any, str] = {}
         self.counters: dict[str, int] = {}
@@ -69,8 +80,14 @@ class BodyNormalizer:
             return int(value)  # JSON has one number type: 1.0 and 1 are the same value
         return value
 
+    def is_volatile(self, key: str, holder: dict[str, Any]) -> bool:
+        """Whether ``holder[key]`` is a field a provider declares volatile."""
+        tests = self.volatile.get(key) if self.volatile is not None else None
+        return tests is not None and any(test(holder) for test in tests)
+
     def scalar_id(self, value: Any) -> Any:
-        """A value at a user ``id_paths`` path: the whole value is the id."""
+        """A value at a user ``id_paths`` path, or in a provider's volatile field: the
+        whole value is the id."""
         if value is None or isinstance(value, (bool, dict, list)):
             return self.normalize(value, ())
         return self.placeholder("id", value)
@@ -101,8 +118,12 @@ class BodyNormalizer:
         times = self.times
         drop_none = self.drop_none
         min_len = self.min_len
+        volatile = self.volatile
         for key in sorted(value):
             item = value[key]
+            if volatile is not None and key in volatile and self.is_volatile(key, value):
+                value[key] = self.scalar_id(item)
+                continue
             t = type(item)
             if t is str:
                 if (
@@ -149,7 +170,14 @@ class BodyNormalizer:
                 if any(n.ident for n in sub):
                     out[key] = self.scalar_id(item)
                     continue
-            if self.times is not None and is_timestamp_key(key) and looks_like_time(item):
+            if self.volatile is not None and self.is_volatile(key, value):
+                out[key] = self.scalar_id(item)
+                continue
+            if (
+                self.times is not None
+                and (key in self.times or key.endswith("_at"))
+                and looks_like_time(item)
+            ):
                 out[key] = self.placeholder("time", item)
                 continue
             out[key] = self.normalize(item, sub)

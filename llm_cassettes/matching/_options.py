@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 
-from ..providers import id_prefixes
-from ._ids import TemplateCache, float_pattern, id_regexes
+from ..providers import FieldTest, id_prefixes, timestamp_fields, volatile_fields
+from ._ids import TIMESTAMP_FIELDS, TemplateCache, float_pattern, id_regexes
 from ._paths import PathNode, add_path
 
 __all__ = ["CanonicalOptions", "CompiledOptions", "compile_options"]
@@ -50,7 +50,9 @@ class CanonicalOptions:
             data and is kept) and a top-level ``stream_options`` when ``stream`` is not
             ``true`` (the API ignores it then).
         normalize_ids: replace the built-in id kinds and known timestamp fields by
-            placeholders numbered by first appearance (see :data:`._ids.ID_SUFFIX_RULE`).
+            placeholders numbered by first appearance (see :data:`._ids.ID_SUFFIX_RULE`),
+            and the request fields the providers declare volatile (Gemini's function-call
+            ids, Anthropic's thinking signatures) as if they were in ``id_paths``.
     """
 
     float_places: int = 5
@@ -87,6 +89,10 @@ class CompiledOptions:
     paths: tuple[PathNode, ...]  # () when no ignore/id paths: the walk's fast path
     builtin_ids: bool
     ignore_defaults: bool
+    # object keys whose timestamp values are volatile (None: normalize_ids is off)
+    times: frozenset[str] | None
+    # the providers' volatile fields: name → tests of the object holding it (or None)
+    volatile: Mapping[str, tuple[FieldTest, ...]] | None
     # string -> its template (see string_template); shared by all bodies using these options
     templates: TemplateCache = field(
         default_factory=lambda: TemplateCache(), compare=False, hash=False
@@ -95,11 +101,16 @@ class CompiledOptions:
 
 def compile_options(options: CanonicalOptions) -> CompiledOptions:
     """Everything an options object implies, compiled once (options are frozen/hashable)."""
-    return _compile(options, id_prefixes())
+    return _compile(options, id_prefixes(), volatile_fields(), timestamp_fields())
 
 
 @functools.lru_cache(maxsize=64)
-def _compile(options: CanonicalOptions, prefixes: tuple[str, ...]) -> CompiledOptions:
+def _compile(
+    options: CanonicalOptions,
+    prefixes: tuple[str, ...],
+    provider_fields: tuple[tuple[str, tuple[FieldTest, ...]], ...],
+    provider_times: frozenset[str],
+) -> CompiledOptions:
     places = options.float_places
     for pattern in options.id_patterns:
         re.compile(pattern)  # validate alone, for a clear error message
@@ -134,4 +145,6 @@ def _compile(options: CanonicalOptions, prefixes: tuple[str, ...]) -> CompiledOp
         paths=(root,) if has_paths else (),
         builtin_ids=options.normalize_ids,
         ignore_defaults=options.ignore_defaults,
+        times=TIMESTAMP_FIELDS | provider_times if options.normalize_ids else None,
+        volatile=dict(provider_fields) if options.normalize_ids and provider_fields else None,
     )

@@ -2,24 +2,26 @@
 
 A provider module declares a :class:`Provider`: its endpoints and the SDK
 types that parse them, the module prefixes of those types (the ``__type__``
-allowlist), the ids it generates per call, its secret headers and query parameters, its
-volatile headers,
-the ``User-Agent`` of its SDKs, and how its traffic reads as a conversation
+allowlist), the ids and request fields that change per call, its secret headers and
+query parameters, the fields whose secret-sounding names are model state, its volatile
+headers, the ``User-Agent`` of its SDKs, and how its traffic reads as a conversation
 (a :class:`ConversationReader`). The registry (``_registry``) gathers them;
 every other part of the package asks it, never a provider module. ``_types``
 resolves and imports SDK types safely; ``_conversation`` is the model the
 review commands read.
 
-Built in: :mod:`.openai`, :mod:`.anthropic`, :mod:`.llama_stack`. Adding one is
+Built in: :mod:`.openai`, :mod:`.anthropic`, :mod:`.gemini`, :mod:`.llama_stack`. Adding one is
 adding a module and a line in :data:`BUILT_IN`.
 """
 
-from . import anthropic, llama_stack, openai
+from . import anthropic, gemini, llama_stack, openai
 from ._conversation import (
     ConversationReader,
     Exchange,
     Message,
     ToolCall,
+    content_text,
+    name_tool_results,
     one_line_json,
     parse_json_text,
 )
@@ -28,16 +30,21 @@ from ._registry import (
     UNVALIDATED_TYPES,
     Endpoint,
     EndpointTypes,
+    FieldTest,
     Provider,
+    TypeNames,
     conversation_reader,
     find_endpoint,
     id_prefixes,
+    is_model_state,
     register_endpoint,
     register_provider,
     registered_providers,
     sdk_of_agent,
     secret_headers,
     secret_query_params,
+    timestamp_fields,
+    volatile_fields,
     volatile_header_prefixes,
     volatile_headers,
 )
@@ -52,7 +59,7 @@ from ._types import (
 )
 
 #: The providers registered when the package is imported, in this order.
-BUILT_IN = (openai.PROVIDER, anthropic.PROVIDER, llama_stack.PROVIDER)
+BUILT_IN = (openai.PROVIDER, anthropic.PROVIDER, gemini.PROVIDER, llama_stack.PROVIDER)
 for _provider in BUILT_IN:
     register_provider(_provider)
 
@@ -64,17 +71,22 @@ __all__ = [
     "Endpoint",
     "EndpointTypes",
     "Exchange",
+    "FieldTest",
     "Message",
     "NotInstalledError",
     "Provider",
     "ToolCall",
+    "TypeNames",
     "TypeNotAllowedError",
     "concrete_type",
+    "content_text",
     "conversation_reader",
     "find_endpoint",
     "id_prefixes",
     "import_installed",
     "is_allowed_type",
+    "is_model_state",
+    "name_tool_results",
     "one_line_json",
     "parse_json_text",
     "register_endpoint",
@@ -84,7 +96,9 @@ __all__ = [
     "sdk_of_agent",
     "secret_headers",
     "secret_query_params",
+    "timestamp_fields",
     "type_name",
+    "volatile_fields",
     "volatile_header_prefixes",
     "volatile_headers",
 ]

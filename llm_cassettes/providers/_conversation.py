@@ -24,6 +24,7 @@ __all__ = [
     "Message",
     "ToolCall",
     "content_text",
+    "name_tool_results",
     "one_line_json",
     "parse_json_text",
 ]
@@ -40,13 +41,19 @@ class ToolCall:
 
 @dataclass
 class Message:
-    """One turn: ``role`` is system/user/assistant/tool; ``content`` is its text."""
+    """One turn: ``role`` is system/user/assistant/tool (or ``thinking``, the model's
+    reasoning); ``content`` is its text.
+
+    ``collapsed`` content is shown folded (a thinking block: long, and rarely what a
+    review is about) and compared apart from the answer.
+    """
 
     role: str
     content: str = ""
     tool_calls: list[ToolCall] = field(default_factory=list)
     tool_call_id: str | None = None
     name: str | None = None
+    collapsed: bool = False
 
 
 @dataclass
@@ -147,6 +154,15 @@ def parse_json_text(text: str | None) -> Any:
         except ValueError:
             pass
     return text
+
+
+def name_tool_results(messages: list[Message]) -> list[Message]:
+    """Label each tool result with the tool's name: a reviewer cannot read call ids."""
+    names = {call.id: call.name for m in messages for call in m.tool_calls if call.id}
+    for message in messages:
+        if message.role == "tool" and not message.name and message.tool_call_id in names:
+            message.name = names[message.tool_call_id]
+    return messages
 
 
 def content_text(content: Any) -> str:

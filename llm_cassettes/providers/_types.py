@@ -16,10 +16,11 @@ import importlib.util
 import json
 import os
 import sys
-from collections.abc import Callable
+import types
+from collections.abc import Callable, Sequence
 from functools import lru_cache
 from types import ModuleType
-from typing import Any
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 from urllib.parse import urlsplit
 from urllib.request import url2pathname
 
@@ -192,14 +193,62 @@ def _accepts(cls: type, value: Any) -> bool:
     return True
 
 
+def _members(union: Any) -> tuple[list[type], str]:
+    """The model classes of a (possibly ``Annotated``, possibly nested) union, and the field
+    that tells them apart: the SDKs name it in the annotation (openai's
+    ``PropertyInfo(discriminator=...)``, anthropic's ``UnionDiscriminator(...)``), else
+    ``type``, the field every provider's events and blocks carry."""
+    field = "type"
+    if get_origin(union) is Annotated:
+        union, *metadata = get_args(union)
+        for item in metadata:
+            named = getattr(item, "discriminator", None) or getattr(item, "field_name", None)
+            if isinstance(named, str):
+                field = named
+    classes: list[type] = []
+    for member in get_args(union) if get_origin(union) in _UNIONS else ():
+        if isinstance(member, type) and hasattr(member, "model_fields"):
+            classes.append(member)
+        elif get_origin(member) in _UNIONS or get_origin(member) is Annotated:
+            classes.extend(_members(member)[0])
+    return classes, field
+
+
+_UNIONS = (Union, types.UnionType)
+
+
+def _union_typer(union: Any) -> _ConcreteTyper | None:
+    """The member of a discriminated union the SDK builds for a payload, found by the
+    discriminator's ``Literal`` values (public typing introspection, no SDK internals)."""
+    classes, field = _members(union)
+    if not classes:
+        return None
+    by_value: dict[Any, list[type]] = {}
+    for cls in classes:
+        info = cls.model_fields.get(field)  # type: ignore[attr-defined]
+        annotation = getattr(info, "annotation", None)
+        if get_origin(annotation) is Literal:
+            for literal in get_args(annotation):
+                by_value.setdefault(literal, []).append(cls)
+
+    def concrete(value: Any) -> str | None:
+        candidates = by_value.get(value.get(field), classes)
+        for cls in candidates:
+            if _accepts(cls, value):
+                return type_name(cls)
+        return None
+
+    return concrete
+
+
 @lru_cache(maxsize=256)
 def _concrete_typer(dotted: str) -> _ConcreteTyper | None:
     """A function giving the concrete class name for a value of type ``dotted``.
 
-    A discriminated union (the Responses stream events) resolves to the member
-    the SDK itself would build, so the stored ``__type__`` is the concrete class.
-    A payload the model does not accept (an error body, another provider's
-    shape) gets no type rather than a wrong one.
+    A discriminated union (the Responses or Messages stream events) resolves to
+    the member the SDK itself would build, so the stored ``__type__`` is the
+    concrete class. A payload the model does not accept (an error body, another
+    provider's shape) gets no type rather than a wrong one.
     """
     try:
         target = _import_dotted(dotted)
@@ -208,25 +257,22 @@ def _concrete_typer(dotted: str) -> _ConcreteTyper | None:
     if isinstance(target, type):
         name = type_name(target)
         return lambda value: name if _accepts(target, value) else None
-    from .._compat import construct_openai_type  # imports vcrpy: not at plugin load
-
-    def concrete(value: Any) -> str | None:
-        cls = type(construct_openai_type(target, value))
-        if hasattr(cls, "model_fields") and _accepts(cls, value):
-            return type_name(cls)
-        return None
-
-    return concrete
+    return _union_typer(target)
 
 
-def concrete_type(dotted: str | None, value: Any) -> str | None:
-    """The ``__type__`` to store for ``value`` parsed as ``dotted``, if any."""
-    if dotted is None or not isinstance(value, dict):
+def concrete_type(dotted: str | Sequence[str] | None, value: Any) -> str | None:
+    """The ``__type__`` to store for ``value`` parsed as ``dotted`` (or as the first of
+    several types that accepts it), if any."""
+    if not dotted or not isinstance(value, dict):
         return None
-    typer = _concrete_typer(dotted)
-    if typer is None:
-        return None
-    try:
-        return typer(value)
-    except (ValueError, TypeError, KeyError, AttributeError):  # the SDK cannot build it
-        return None
+    for name in (dotted,) if isinstance(dotted, str) else dotted:
+        typer = _concrete_typer(name)
+        if typer is None:
+            continue
+        try:
+            found = typer(value)
+        except (ValueError, TypeError, KeyError, AttributeError):  # the SDK cannot build it
+            found = None
+        if found:
+            return found
+    return None

@@ -18,6 +18,7 @@ from ._conversation import (
     Message,
     ToolCall,
     content_text,
+    name_tool_results,
     one_line_json,
     parse_json_text,
 )
@@ -92,7 +93,7 @@ class OpenAIReader(ConversationReader):
     def read_request(self, exchange: Exchange, body: dict[str, Any]) -> None:
         model = body.get("model")
         exchange.model = model if isinstance(model, str) else None
-        exchange.messages = _name_tool_results(_request_messages(exchange.kind, body))
+        exchange.messages = name_tool_results(_request_messages(exchange.kind, body))
         exchange.tools = _tool_names(body.get("tools"))
         exchange.params = {k: v for k, v in body.items() if k not in _NOT_PARAMS}
         if exchange.kind == "embeddings":
@@ -219,15 +220,6 @@ def _request_messages(kind: str, body: dict[str, Any]) -> list[Message]:
     return []
 
 
-def _name_tool_results(messages: list[Message]) -> list[Message]:
-    """Label each tool result with the tool's name: a reviewer cannot read call ids."""
-    names = {call.id: call.name for m in messages for call in m.tool_calls if call.id}
-    for message in messages:
-        if message.role == "tool" and not message.name and message.tool_call_id in names:
-            message.name = names[message.tool_call_id]
-    return messages
-
-
 def _chat_message(message: dict[str, Any]) -> Message:
     calls = [
         ToolCall(
@@ -342,6 +334,8 @@ PROVIDER = Provider(
     unvalidated_types=frozenset({_TYPES + "create_embedding_response.CreateEmbeddingResponse"}),
     id_prefixes=ID_PREFIXES,
     secret_headers=frozenset({"openai-organization", "openai-project"}),
+    # a logprobs entry's ``token`` is generated text
+    model_state_fields={"token": lambda holder: "logprob" in holder},
     volatile_headers=frozenset({"openai-processing-ms", "openai-version"}),
     sdk_agents={"OpenAI/Python": "openai", "AsyncOpenAI/Python": "openai"},
     reader=OpenAIReader(),

@@ -68,9 +68,6 @@ VOLATILE_HEADER_PREFIXES = ("x-stainless-", "x-ratelimit-", "cf-")
 #: secret words themselves was thirty times slower on a 2 KB chat request).
 _JSON_KEY = re.compile(r'"([^"\\]{1,100})"\s*:')
 _PLACEHOLDER = re.compile(r"<[A-Z][A-Z0-9_]*>")
-#: In these places a secret word names something else: a logprobs entry's ``token`` is
-#: text, the ``signature`` of a thinking block is opaque model state the API needs back.
-_THINKING_TYPES = frozenset({"thinking", "redacted_thinking", "signature_delta"})
 
 
 @dataclass(frozen=True)
@@ -264,16 +261,10 @@ class Scrubber:
 
     # -- names ---------------------------------------------------------------------
     def _secret_field(self, key: str, parent: Mapping[str, Any]) -> bool:
-        if not self._is_secret_name(key, "field"):
-            return False
-        lower = key.lower()
-        if lower == "token" and "logprob" in parent:
-            return False  # a logprobs entry: the token is generated text
-        # An Anthropic thinking block's signature: opaque model state, sent back verbatim.
-        return not (
-            lower == "signature"
-            and ("thinking" in parent or str(parent.get("type", "")) in _THINKING_TYPES)
-        )
+        # A secret word may name model output or state the API needs back verbatim in its
+        # place (a logprobs entry's ``token``, a thinking block's ``signature``): the
+        # providers declare those places.
+        return self._is_secret_name(key, "field") and not providers.is_model_state(key, parent)
 
     def _secret_pair(self, value: Mapping[str, Any]) -> str | None:
         """``{"name": "Authorization", "value": ...}`` (HAR, Postman): the ``value`` key."""

@@ -272,26 +272,3 @@ def test_the_httpx_stub_builds_headers_in_deserialize_headers() -> None:
     assert getattr(httpx_stubs._deserialize_headers, "_llm_cassettes", False), message
     pairs = httpx_stubs._deserialize_headers({"content-disposition": ['filename="résumé"']})
     assert pairs == [("content-disposition", 'filename="résumé"'.encode())], message
-
-
-# ------------------------------------------------------------------------------- openai --
-
-
-def test_openai_builds_union_members_with_construct_type() -> None:
-    from openai.types.responses import ResponseStreamEvent, ResponseTextDeltaEvent
-
-    message = upstream(
-        "openai._models.construct_type(type_=..., value=...)",
-        "store the concrete class of each Responses stream event in __type__",
-    )
-    event = {
-        "type": "response.output_text.delta",
-        "item_id": "msg_1",
-        "output_index": 0,
-        "content_index": 0,
-        "delta": "Hi",
-        "logprobs": [],
-        "sequence_number": 3,
-    }
-    built = _compat.construct_openai_type(ResponseStreamEvent, event)
-    assert type(built) is ResponseTextDeltaEvent, message

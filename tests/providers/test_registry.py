@@ -91,7 +91,7 @@ def test_what_a_provider_declares_reaches_every_part(registry: None) -> None:
     # types: a cassette may name its SDK's types, its endpoints are typed
     assert providers.is_allowed_type("acme_sdk.types.Reply")
     endpoint = providers.find_endpoint("POST", "/v2/acme/generate")
-    assert endpoint is not None and endpoint.body == "acme_sdk.types.Reply"
+    assert endpoint is not None and endpoint.body == ("acme_sdk.types.Reply",)
     # review: its reader reads its traffic
     reader, kind = providers.conversation_reader("POST", "/v2/acme/generate")
     assert (reader, kind) == (ACME.reader, "acme")
@@ -125,17 +125,25 @@ def test_review_reads_a_provider_s_traffic_with_its_reader(registry: None) -> No
 
 
 def test_the_built_in_providers_keep_their_knowledge_in_their_modules() -> None:
-    from llm_cassettes.providers import anthropic, llama_stack, openai
+    from llm_cassettes.providers import anthropic, gemini, llama_stack, openai
 
-    assert providers.BUILT_IN == (openai.PROVIDER, anthropic.PROVIDER, llama_stack.PROVIDER)
-    assert providers.TYPE_ALLOWLIST[:4] == [
+    assert providers.BUILT_IN == (
+        openai.PROVIDER,
+        anthropic.PROVIDER,
+        gemini.PROVIDER,
+        llama_stack.PROVIDER,
+    )
+    assert providers.TYPE_ALLOWLIST[:5] == [
         "openai.types.",
         "anthropic.types.",
+        "google.genai.types.",
         "llama_stack_client.types.",
         "llama_stack.apis.",
     ]
-    assert {"call", "resp", "toolu"} <= set(providers.id_prefixes())
+    assert {"call", "resp", "toolu", "srvtoolu"} <= set(providers.id_prefixes())
     assert {"openai-organization", "anthropic-organization-id"} <= providers.secret_headers()
+    assert "x-goog-api-key" in providers.secret_headers()
+    assert "key" in providers.secret_query_params()
     # a request no provider claims is read as OpenAI traffic (the protocol others speak)
     reader, kind = providers.conversation_reader("POST", "/api/generate")
     assert reader is openai.PROVIDER.reader and kind == "http"
