@@ -1,3 +1,7 @@
-"""Test-suite wiring: the fake OpenAI server and its SDK client fixtures."""
+"""Test-suite wiring: the fake provider servers and their SDK client fixtures."""
 
-pytest_plugins = ["tests._support.fake_openai"]
+pytest_plugins = [
+    "tests._support.fake_openai",
+    "tests._support.fake_anthropic",
+    "tests._support.fake_gemini",
+]

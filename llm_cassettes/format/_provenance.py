@@ -114,7 +114,9 @@ def interaction_matching(marker: Any, default: str) -> str:
 
 
 # ------------------------------------------------------------------------- provenance --
-_AGENT = re.compile(r"^\s*([A-Za-z]+/Python)\s+([0-9][\w.+-]*)")
+#: ``OpenAI/Python 1.2.3``, ``Anthropic/Python 0.5``: the Stainless SDKs;
+#: ``google-genai-sdk/3.6.1+afc gl-python/3.11``: Google's (``+afc``: a feature in use).
+_AGENT = re.compile(r"^\s*([A-Za-z][\w-]*(?:/Python)?)[\s/]([0-9][\w.-]*)")
 
 
 def sdk_of(headers: Any) -> tuple[str, str] | None:

@@ -96,7 +96,9 @@ class AnthropicReader(ConversationReader):
                 exchange.model = value["model"]
             exchange.usage = value.get("usage") if isinstance(value.get("usage"), dict) else None
             exchange.answer = _turn("assistant", value.get("content"))
-        else:  # a token count, a model list: data
+        elif exchange.kind == "count_tokens" and isinstance(value.get("input_tokens"), int):
+            exchange.other = f"{value['input_tokens']} input tokens"
+        else:  # a model list, a batch: data
             exchange.other = value
 
     def read_stream(self, exchange: Exchange, events: list[dict[str, Any]]) -> None:

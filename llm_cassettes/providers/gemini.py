@@ -109,6 +109,8 @@ class GeminiReader(ConversationReader):
         elif exchange.kind == "embeddings":
             vectors = value.get("embeddings") or [value.get("embedding")]
             exchange.other = _embedding_summary(vectors)
+        elif exchange.kind == "count_tokens" and isinstance(value.get("totalTokens"), int):
+            exchange.other = f"{value['totalTokens']} tokens"
         else:
             exchange.other = value
 
@@ -275,7 +277,7 @@ PROVIDER = Provider(
     secret_headers=frozenset({"x-goog-api-key"}),
     secret_query_params=frozenset({"key"}),
     model_state_fields={"thoughtSignature": lambda holder: True},
-    volatile_headers=frozenset({"server-timing"}),
+    volatile_headers=frozenset({"server-timing", "x-goog-api-client"}),
     sdk_agents={"google-genai-sdk": "google-genai"},
     reader=GeminiReader(),
 )

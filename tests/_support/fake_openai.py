@@ -636,7 +636,7 @@ class _Server(ThreadingHTTPServer):
         self.closing = False
         self.connections: set[socket.socket] = set()
         self.connections_lock = threading.Lock()
-        super().__init__(("127.0.0.1", port), _Handler)
+        super().__init__(("127.0.0.1", port), fake.handler_class)
 
     def server_bind(self) -> None:
         # HTTPServer.server_bind calls getfqdn(), a possibly slow DNS lookup; skip it.
@@ -1100,12 +1100,20 @@ _ROUTES: list[tuple[str, str, Callable[..., None]]] = [
 class FakeOpenAI:
     """An OpenAI-compatible server on ``127.0.0.1:<free port>``, served from a daemon thread.
 
+    Other providers' fakes (``fake_anthropic``, ``fake_gemini``) are subclasses with their
+    own ``handler_class`` (routes, headers, bodies) and ``base_path``.
+
     ``gzip``: gzip non-streamed JSON bodies when the client accepts it (the SDK does).
     ``chunk_delay``: seconds to sleep between SSE events, to make streams observably slow.
     ``deterministic``: ids, ``created``, ``Date`` and other volatile values derive from a
     per-server request counter and the request itself, so replaying the same sequence of
     calls against a fresh server yields byte-identical responses.
     """
+
+    #: The request handler: one per provider (routes, headers, bodies).
+    handler_class: type[BaseHTTPRequestHandler] = _Handler
+    #: What ``base_url`` adds to ``http://127.0.0.1:<port>`` (the SDK's base URL).
+    base_path = "/v1"
 
     def __init__(
         self,
@@ -1138,7 +1146,7 @@ class FakeOpenAI:
             raise RuntimeError("FakeOpenAI is already started")
         server = _Server(self, self.port_requested)
         self._server = server
-        self._base_url = f"http://127.0.0.1:{server.server_port}/v1"
+        self._base_url = f"http://127.0.0.1:{server.server_port}{self.base_path}"
         self._thread = threading.Thread(
             target=server.serve_forever,
             kwargs={"poll_interval": 0.05},
@@ -1178,7 +1186,7 @@ class FakeOpenAI:
 
     @property
     def port(self) -> int:
-        return int(self.base_url.rsplit(":", 1)[1].split("/", 1)[0])
+        return int(self.base_url.split(":")[2].split("/", 1)[0])
 
     @property
     def running(self) -> bool:

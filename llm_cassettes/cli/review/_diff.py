@@ -95,7 +95,17 @@ def _message_lines(message: Message, with_calls: bool = True) -> list[str]:
 
 
 def _transcript_lines(messages: list[Message], with_calls: bool = True) -> list[str]:
-    return [line for message in messages for line in _message_lines(message, with_calls)]
+    """The lines of what was said; collapsed content (thinking) is compared on its own."""
+    return [
+        line
+        for message in messages
+        if not message.collapsed
+        for line in _message_lines(message, with_calls)
+    ]
+
+
+def _collapsed_lines(messages: list[Message]) -> list[str]:
+    return [line for message in messages if message.collapsed for line in _message_lines(message)]
 
 
 def _tool_call_lines(messages: list[Message]) -> list[str]:
@@ -175,6 +185,9 @@ def compare(old: Exchange, new: Exchange) -> list[tuple[str, list[str]]]:
     answer = _line_diff(_transcript_lines(old.answer, False), _transcript_lines(new.answer, False))
     if answer:
         details.append(("answer changed", answer))
+    thinking = _line_diff(_collapsed_lines(old.answer), _collapsed_lines(new.answer))
+    if thinking:
+        details.append(("thinking changed", thinking))
     calls = _line_diff(_tool_call_lines(old.answer), _tool_call_lines(new.answer))
     if calls:
         details.append(("tool calls changed", calls))

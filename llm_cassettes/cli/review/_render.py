@@ -208,7 +208,22 @@ def exchange_text(exchange: Exchange, style: Style, limit: int | None) -> list[s
     return out
 
 
+#: Characters of collapsed content (thinking) shown on its one line, unless ``--full``.
+COLLAPSED_CHARS = 80
+
+
+def collapsed_preview(message: Message, limit: int | None) -> str:
+    """Collapsed content on one line: its start and its size (``--full`` shows it all)."""
+    text = " ".join(message.content.split())
+    if limit is None or len(text) <= COLLAPSED_CHARS:
+        return text
+    return f"{text[:COLLAPSED_CHARS]}… ({len(message.content):,} characters)"
+
+
 def _message_text(message: Message, style: Style, limit: int | None, pad: str) -> list[str]:
+    if message.collapsed:
+        label = style(f"{message.role} ▸", "dim", "bold")
+        return [f"{pad}{label} " + style(collapsed_preview(message, limit), "dim")]
     role = style(message.role, _ROLE_COLOURS.get(message.role, "cyan"), "bold")
     label = role
     if message.role == "tool" and (message.tool_call_id or message.name):
@@ -283,6 +298,16 @@ def exchange_markdown(exchange: Exchange, limit: int | None) -> list[str]:
 
 
 def _message_markdown(message: Message, limit: int | None) -> list[str]:
+    if message.collapsed:  # folded, as GitHub renders <details>
+        size = f"{len(message.content):,} characters"
+        return [
+            f"<details><summary><b>{message.role}</b> ({size})</summary>",
+            "",
+            fence(shorten(message.content, limit)),
+            "",
+            "</details>",
+            "",
+        ]
     label = f"**{message.role}**"
     if message.role == "tool" and (message.tool_call_id or message.name):
         label += f" ({code(message.name or message.tool_call_id or '')})"
