@@ -16,7 +16,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any, NamedTuple, Union
+from typing import Any, NamedTuple
 
 from ._conversation import ConversationReader
 
@@ -45,7 +45,7 @@ __all__ = [
 
 
 #: A dotted SDK type name, or several tried in order (the first that accepts a payload).
-TypeNames = Union[str, tuple[str, ...], None]
+TypeNames = str | tuple[str, ...] | None
 #: Whether a field is the kind a provider declares, given the JSON object holding it.
 FieldTest = Callable[[Mapping[str, Any]], bool]
 
