@@ -21,9 +21,10 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from .._wire import header, loads_json
-from ..providers import sdk_of_agent
+from ..providers import model_in_path, sdk_of_agent
 
 __all__ = [
     "BODY",
@@ -155,18 +156,18 @@ class Provenance:
     models: set[str]
 
     @classmethod
-    def of(cls, requests: Iterable[tuple[Any, Any]]) -> Provenance:
-        """From (headers, body) pairs: raw requests, or stored ones."""
+    def of(cls, requests: Iterable[tuple[Any, ...]]) -> Provenance:
+        """From (headers, body) or (headers, body, uri) tuples: raw requests, or stored ones."""
         found = cls({}, set())
-        for headers, body in requests:
-            found.note(headers, body)
+        for request in requests:
+            found.note(*request)
         return found
 
-    def note(self, headers: Any, body: Any) -> None:
+    def note(self, headers: Any, body: Any, uri: str | None = None) -> None:
         sdk = sdk_of(headers)
         if sdk:
             self.sdk.setdefault(*sdk)
-        model = model_of(body)
+        model = model_of(body) or (model_in_path(urlsplit(uri).path) if uri else None)
         if model:
             self.models.add(model)
 

@@ -159,7 +159,10 @@ def _write_merged(
             seen.add(key)
             merged.append(item)
     # llama-stack's recorder matched on a hash of the body: so do these cassettes.
-    found = Provenance.of((i["request"].get("headers"), i["request"].get("body")) for i in merged)
+    found = Provenance.of(
+        (i["request"].get("headers"), i["request"].get("body"), i["request"].get("uri"))
+        for i in merged
+    )
     if isinstance(info, dict):
         info = found.added_to(info)
         info.pop("last_recorded", None)  # nothing was recorded today

@@ -74,7 +74,7 @@ def _with_provenance(data: dict[str, Any], *, strict: bool) -> dict[str, Any]:
     info = provenance_entry(metadata)
     if not isinstance(info, dict):
         requests = [item["request"] for item in data["interactions"]]
-        found = Provenance.of((r.get("headers"), r.get("body")) for r in requests)
+        found = Provenance.of((r.get("headers"), r.get("body"), r.get("uri")) for r in requests)
         info = declare_matching(found.fresh(imported_from="vcrpy"), legacy=True)
     if strict:  # every interaction matched on its body: no marker says otherwise
         info = declare_matching(info, legacy=False)

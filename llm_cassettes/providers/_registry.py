@@ -31,6 +31,7 @@ __all__ = [
     "find_endpoint",
     "id_prefixes",
     "is_model_state",
+    "model_in_path",
     "register_endpoint",
     "register_provider",
     "registered_providers",
@@ -120,6 +121,9 @@ class Provider:
     #: ``User-Agent`` products of its SDKs (``OpenAI/Python``) → the distribution
     #: provenance names (``openai``)
     sdk_agents: Mapping[str, str] = field(default_factory=dict)
+    #: where the model is named when the request body does not name it: a regex whose
+    #: group ``model`` finds it in the URL path (Gemini's ``/models/<model>:generate…``)
+    model_in_path: re.Pattern[str] | None = None
     #: how its requests and responses read as a conversation in ``show`` and ``diff``
     reader: ConversationReader | None = None
     #: its reader also reads requests no provider claims: the protocol others speak
@@ -285,6 +289,15 @@ def volatile_header_prefixes() -> tuple[str, ...]:
 def sdk_of_agent(product: str) -> str | None:
     """The distribution of the SDK whose ``User-Agent`` product is ``product``, if known."""
     return _aggregate().sdk_agents.get(product)
+
+
+def model_in_path(path: str) -> str | None:
+    """The model a request's URL path names, for APIs that put it there (Gemini's)."""
+    for provider in _PROVIDERS:
+        found = provider.model_in_path.search(path) if provider.model_in_path else None
+        if found:
+            return found.group("model")
+    return None
 
 
 def conversation_reader(method: str, path: str) -> tuple[ConversationReader, str]:

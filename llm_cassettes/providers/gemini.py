@@ -56,6 +56,7 @@ _KINDS = {
     "countTokens": "count_tokens",
 }
 _PATH = re.compile(rf"/(?P<model>{_MODEL}):(?P<method>\w+)$")
+_MODEL_IN_PATH = re.compile(r"/(?:tunedModels|models)/(?P<model>[^/:]+):\w+$")
 #: Request fields that are the conversation, not parameters of it.
 _NOT_PARAMS = frozenset(
     {"contents", "systemInstruction", "system_instruction", "tools", "requests", "content"}
@@ -73,9 +74,9 @@ class GeminiReader(ConversationReader):
 
     # -- requests ------------------------------------------------------------------------
     def read_request(self, exchange: Exchange, body: dict[str, Any]) -> None:
-        found = _PATH.search(exchange.endpoint)
+        found = _MODEL_IN_PATH.search(exchange.endpoint)
         if found:
-            exchange.model = found.group("model").partition("/")[2]
+            exchange.model = found.group("model")
         if exchange.kind == "embeddings":
             requests = body.get("requests") if isinstance(body.get("requests"), list) else [body]
             exchange.messages = [
@@ -279,5 +280,6 @@ PROVIDER = Provider(
     model_state_fields={"thoughtSignature": lambda holder: True},
     volatile_headers=frozenset({"server-timing", "x-goog-api-client"}),
     sdk_agents={"google-genai-sdk": "google-genai"},
+    model_in_path=_MODEL_IN_PATH,
     reader=GeminiReader(),
 )

@@ -240,7 +240,7 @@ class LLMCassette(Cassette):
         key = self._body_key(self.data[index][0])
         self._keys.append(key)
         self._index[key].append(index)
-        self._added.note(request.headers, request.body)  # the raw request: SDK header intact
+        self._added.note(request.headers, request.body, request.uri)  # raw: SDK header intact
         if self.record_mode != RecordMode.ALL:
             # Recorded now, so already answered: the next identical request must not
             # replay it.
