@@ -59,16 +59,17 @@ def parse(text: str) -> list[dict[str, Any]] | None:
     return events if seen_field else None
 
 
-def encode(events: list[dict[str, Any]]) -> str:
-    """The wire form of events produced by :func:`parse` (data already a string)."""
+def encode(events: list[dict[str, Any]], newline: str = "\n") -> str:
+    """The wire form of events produced by :func:`parse` (data already a string), each
+    line ended by ``newline`` (``"\\r\\n"`` for servers that end lines so: Gemini's)."""
     out: list[str] = []
     for event in events:
         for name in _FIELDS:
             if name in event:
-                out.append(f"{name}: {event[name]}\n")
+                out.append(f"{name}: {event[name]}{newline}")
         if "data" in event:
             for line in event["data"].split("\n"):
-                out.append(f"data: {line}\n")
+                out.append(f"data: {line}{newline}")
         if not event.get("unterminated"):
-            out.append("\n")
+            out.append(newline)
     return "".join(out)

@@ -54,6 +54,9 @@ __all__ = ["FORMAT_VERSION", "UNTYPED_KEY", "CassetteSerializer", "WrappedSerial
 FORMAT_VERSION = 1
 #: Beside ``string``: why a body that looks like JSON is stored as text.
 UNTYPED_KEY = "untyped"
+#: Beside a stream's ``events``: how its lines ended when not with ``\n`` (``crlf``).
+NEWLINE_KEY = "newline"
+CRLF = "crlf"
 
 
 def _subplace(where: str | None, suffix: str) -> str | None:
@@ -296,7 +299,9 @@ class CassetteSerializer:
         the same one, else on each event.
         """
         events = parse_sse(text)
-        if events is None or parse_sse(encode_sse(events)) != events:
+        crlf = "\r\n" in text and text.count("\n") == text.count("\r\n")
+        newline = "\r\n" if crlf else "\n"
+        if events is None or parse_sse(encode_sse(events, newline)) != events:
             return None  # a shape we would not replay faithfully stays a raw string
         event_type = endpoint.event if endpoint else None
         names: list[str | None] = []
@@ -323,7 +328,11 @@ class CassetteSerializer:
                 stored.append(
                     {k: _SingleQuoted(v) if k == "data" else v for k, v in _event_order(event)}
                 )
-        return {TYPE_KEY: shared, "events": stored} if shared else {"events": stored}
+        stream: dict[str, Any] = {TYPE_KEY: shared} if shared else {}
+        if crlf:  # lines ended by CRLF, as the server sent them (Gemini)
+            stream[NEWLINE_KEY] = CRLF
+        stream["events"] = stored
+        return stream
 
     def _typed_body(self, value: Any, endpoint: Endpoint | None, where: str | None = None) -> Any:
         if where is not None and endpoint is not None and concrete_type(endpoint.body, value):
@@ -428,7 +437,7 @@ class CassetteSerializer:
             if cls is not None and data and self.validate and data[0] == "{":
                 _validate_event(cls, data, f"{where}.events[{index}]")
             wire.append(event)  # type: ignore[arg-type]
-        return encode_sse(wire)
+        return encode_sse(wire, "\r\n" if stream.get(NEWLINE_KEY) == CRLF else "\n")
 
     def _resolve(self, name: Any, where: str) -> type | None:
         """The class a ``__type__`` names; an error outside the allowlist, a warning if gone."""

@@ -136,6 +136,7 @@ def test_typed_bodies_and_sse_stream(fake_gemini: FakeGemini, tmp_path: Path) ->
     sse = stream["response"]["body"]["sse"]
     # every chunk is a whole GenerateContentResponse: one type for the stream
     assert sse["__type__"] == "google.genai.types.GenerateContentResponse"
+    assert sse["newline"] == "crlf"  # replayed with the CRLF line ends the server sent
     assert all(isinstance(event, str) for event in sse["events"])
     for answer in (first, second):
         assert answer["response"]["body"]["json"]["__type__"] == (
