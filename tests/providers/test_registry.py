@@ -4,6 +4,7 @@ the type allowlist and the review commands, with nothing else to change."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -54,6 +55,9 @@ ACME = providers.Provider(
     id_prefixes=("acmeid",),
     secret_headers=frozenset({"acme-account"}),
     secret_query_params=frozenset({"acme_sig"}),
+    volatile_fields={"nonce": lambda holder: "prompt" in holder},
+    model_state_fields={"signature": lambda holder: holder.get("type") == "acme_reasoning"},
+    model_in_path=re.compile(r"/engines/(?P<model>[^/]+)/acme/generate$"),
     volatile_headers=frozenset({"acme-trace"}),
     volatile_header_prefixes=("acme-quota-",),
     sdk_agents={"Acme/Python": "acme-sdk"},
@@ -62,8 +66,16 @@ ACME = providers.Provider(
 
 
 def test_what_a_provider_declares_reaches_every_part(registry: None) -> None:
-    def body(run_id: str) -> str:
-        return json.dumps({"prompt": "hi", "run": run_id})
+    def body(run_id: str, nonce: str = "n1") -> str:
+        return json.dumps({"prompt": "hi", "run": run_id, "nonce": nonce})
+
+    reasoning = {"type": "acme_reasoning", "signature": "opaque-model-state-0123456789"}
+    assert Scrubber().value(reasoning)["signature"] == REDACTED
+    assert body("x", "n1") != body("x", "n2")
+    assert (
+        canonicalize(body("x", "n1"), "application/json").key
+        != canonicalize(body("x", "n2"), "application/json").key
+    )
 
     assert (
         canonicalize(body("acmeid_Ab3dEf9hIj"), "application/json").key
@@ -78,6 +90,13 @@ def test_what_a_provider_declares_reaches_every_part(registry: None) -> None:
         canonicalize(body("acmeid_Ab3dEf9hIj"), "application/json").key
         == canonicalize(body("acmeid_Zz9yXw8vUt"), "application/json").key
     )
+    # matching: its volatile fields do not count
+    assert (
+        canonicalize(body("x", "n1"), "application/json").key
+        == canonicalize(body("x", "n2"), "application/json").key
+    )
+    # scrubbing: its model state is not a secret
+    assert Scrubber().value(reasoning) == reasoning
     # scrubbing: its account header is a secret, its per-call headers are dropped
     headers = {"acme-account": "acct-0123456789", "acme-trace": "t1", "acme-quota-left": "9"}
     assert Scrubber().headers({**headers, "accept": "*/*"}) == {
@@ -88,6 +107,8 @@ def test_what_a_provider_declares_reaches_every_part(registry: None) -> None:
     # provenance: its SDK is named
     assert sdk_of({"User-Agent": "Acme/Python 1.2.3"}) == ("acme-sdk", "1.2.3")
     assert Provenance.of([({"user-agent": "Acme/Python 1.2.3"}, None)]).sdk == {"acme-sdk": "1.2.3"}
+    uri = "https://api.acme.test/v2/engines/acme-large/acme/generate"
+    assert Provenance.of([({}, "{}", uri)]).models == {"acme-large"}
     # types: a cassette may name its SDK's types, its endpoints are typed
     assert providers.is_allowed_type("acme_sdk.types.Reply")
     endpoint = providers.find_endpoint("POST", "/v2/acme/generate")
