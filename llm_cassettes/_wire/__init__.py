@@ -9,15 +9,20 @@ from ._bounded_json import MAX_DEPTH as MAX_JSON_DEPTH
 from ._bounded_json import JSONTooDeep, dumps_compact, too_deep
 from ._bounded_json import loads as loads_json
 from ._http import decompress, header, is_json_media, media_type, utf8_text
+from ._sse import DONE as SSE_DONE
 from ._sse import encode as encode_sse
+from ._sse import ends_with_done, event_ends
 from ._sse import parse as parse_sse
 
 __all__ = [
     "MAX_JSON_DEPTH",
+    "SSE_DONE",
     "JSONTooDeep",
     "decompress",
     "dumps_compact",
     "encode_sse",
+    "ends_with_done",
+    "event_ends",
     "header",
     "is_json_media",
     "loads_json",

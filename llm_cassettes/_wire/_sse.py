@@ -3,6 +3,10 @@
 Parsing follows the WHATWG event-stream rules that SDK decoders implement.
 Comments carry no event and are dropped; everything a client can observe
 (``event``, ``data``, ``id``, ``retry``, and the order) is kept.
+
+:func:`event_ends` finds where each of those events ends in the bytes, so a
+recorded stream can be replayed one event per read (as the server sent it)
+and each event's arrival time can be told while recording.
 """
 
 from __future__ import annotations
@@ -12,6 +16,8 @@ from typing import Any
 
 _LINES = re.compile(r"\r\n|\r|\n")
 _FIELDS = ("event", "id", "retry")
+#: The data of the event that ends OpenAI-style streams; clients stop reading there.
+DONE = "[DONE]"
 
 
 def parse(text: str) -> list[dict[str, Any]] | None:
@@ -73,3 +79,35 @@ def encode(events: list[dict[str, Any]], newline: str = "\n") -> str:
         if not event.get("unterminated"):
             out.append(newline)
     return "".join(out)
+
+
+def event_ends(data: bytes) -> list[int]:
+    """Offsets just past each event :func:`parse` finds in ``data`` (any field is one).
+
+    Works on bytes: every character the event-stream syntax uses is ASCII and
+    no byte of a multi-byte UTF-8 character is, so a latin-1 view has the same
+    lines at the same offsets. Comment-only blocks end no event; a final
+    unterminated event ends at the end of ``data``.
+    """
+    text = data.decode("latin-1")
+    ends: list[int] = []
+    fields = False  # the current block has a field line (so it is an event)
+    start = 0
+    for match in _LINES.finditer(text):
+        line_start, start = start, match.end()
+        if match.start() == line_start:  # a blank line ends the block
+            if fields:
+                ends.append(start)
+            fields = False
+        elif text[line_start] != ":":
+            fields = True
+    if fields or (start < len(text) and text[start] != ":"):
+        ends.append(len(text))
+    return ends
+
+
+def ends_with_done(data: bytes) -> bool:
+    """Whether the last line of ``data`` is the ``[DONE]`` event's data line."""
+    last = data.rstrip(b"\r\n").rsplit(b"\n", 1)[-1].rsplit(b"\r", 1)[-1]
+    name, colon, value = last.partition(b":")
+    return name == b"data" and bool(colon) and value.strip() == DONE.encode()

@@ -37,7 +37,16 @@ from ._provenance import (
     with_provenance_entry,
     without_matching_marker,
 )
-from ._serializer import FORMAT_VERSION, UNTYPED_KEY, CassetteSerializer, WrappedSerializer
+from ._serializer import (
+    COMPLETE_KEY,
+    ERROR_KEY,
+    FORMAT_VERSION,
+    OFFSETS_KEY,
+    STREAM_FIELDS,
+    UNTYPED_KEY,
+    CassetteSerializer,
+    WrappedSerializer,
+)
 from ._tool_record import (
     ASYNC_STREAM,
     BYTES_TAG,
@@ -63,10 +72,12 @@ __all__ = [
     "BYTES_TAG",
     # files on disk
     "CASSETTE_SUFFIXES",
+    "COMPLETE_KEY",
     # typed payloads
     "DATA_KEY",
     "DICT_TAG",
     "ERROR",
+    "ERROR_KEY",
     # the file format
     "FORMAT_VERSION",
     "LEGACY",
@@ -74,10 +85,12 @@ __all__ = [
     "LOCK_DIR",
     "MATCHING_KEY",
     "METHOD",
+    "OFFSETS_KEY",
     "OUTCOMES",
     "PROVENANCE_KEY",
     "RESULT",
     "STREAM",
+    "STREAM_FIELDS",
     "TUPLE_TAG",
     "TYPE_KEY",
     "UNTYPED_KEY",

@@ -10,6 +10,11 @@ expects:
   ``{__type__: openai.types..., __data__: {...}}`` (the payload itself, unchanged);
 * anything else stays vcrpy's ``body: {string: ...}`` (bytes as ``!!binary``).
 
+A response the client stopped reading, or the server broke off, says so beside
+its body (``complete: false``, and ``error:`` with the exception the client got);
+a stream recorded with ``stream_timing="record"`` keeps each event's arrival time
+(``sse.offsets_ms``). These are :data:`STREAM_FIELDS`, read back into the body.
+
 Plain vcrpy cassettes are valid input: a body without those keys passes through.
 """
 
@@ -27,6 +32,7 @@ from .._wire import (
     decompress,
     dumps_compact,
     encode_sse,
+    event_ends,
     header,
     is_json_media,
     loads_json,
@@ -49,7 +55,16 @@ from ._payload import DATA_KEY, TYPE_KEY, typed
 from ._tool_record import METHOD as TOOL_METHOD
 from ._tool_record import check_outcome
 
-__all__ = ["FORMAT_VERSION", "UNTYPED_KEY", "CassetteSerializer", "WrappedSerializer"]
+__all__ = [
+    "COMPLETE_KEY",
+    "ERROR_KEY",
+    "FORMAT_VERSION",
+    "OFFSETS_KEY",
+    "STREAM_FIELDS",
+    "UNTYPED_KEY",
+    "CassetteSerializer",
+    "WrappedSerializer",
+]
 
 FORMAT_VERSION = 1
 #: Beside ``string``: why a body that looks like JSON is stored as text.
@@ -57,6 +72,15 @@ UNTYPED_KEY = "untyped"
 #: Beside a stream's ``events``: how its lines ended when not with ``\n`` (``crlf``).
 NEWLINE_KEY = "newline"
 CRLF = "crlf"
+#: Beside the body: ``false`` when the body stops where the client or the server did.
+COMPLETE_KEY = "complete"
+#: Beside the body: ``{type, message}`` of the exception the server's break-off raised.
+ERROR_KEY = "error"
+#: In ``sse`` (beside ``string`` for a raw stream): each event's arrival, in milliseconds
+#: after the request was sent.
+OFFSETS_KEY = "offsets_ms"
+#: What a recorded body may carry besides its content (in vcrpy's body dict too).
+STREAM_FIELDS = (COMPLETE_KEY, ERROR_KEY, OFFSETS_KEY)
 
 
 def _subplace(where: str | None, suffix: str) -> str | None:
@@ -242,7 +266,24 @@ class CassetteSerializer:
                     "json": self.scrubber.value(body["json"], _subplace(where, ".json")),
                 }
             return self.scrubber.value(dict(body), where)
-        raw = _decompress(headers, body["string"])
+        stored = self._encode_raw_body(body["string"], headers, endpoint, where)
+        offsets = body.get(OFFSETS_KEY)
+        if offsets is not None:
+            if "sse" in stored:
+                stored["sse"] = _with_offsets(stored["sse"], offsets)
+            else:
+                stored[OFFSETS_KEY] = _FlowList(offsets)
+        if body.get(COMPLETE_KEY) is False:
+            stored[COMPLETE_KEY] = False
+        if isinstance(body.get(ERROR_KEY), Mapping):
+            error = dict(body[ERROR_KEY])
+            stored[ERROR_KEY] = self.scrubber.value(error, _subplace(where, f".{ERROR_KEY}"))
+        return stored
+
+    def _encode_raw_body(
+        self, body: Any, headers: dict[str, Any], endpoint: Endpoint | None, where: str | None
+    ) -> dict[str, Any]:
+        raw = _decompress(headers, body)
         content_type = header(headers, "content-type")
         text = utf8_text(raw)
         if text is None:
@@ -398,7 +439,13 @@ class CassetteSerializer:
             response = {**response, "headers": {}}
         if isinstance(response, Mapping) and isinstance(response.get("body"), Mapping):
             response = dict(response)
-            response["body"] = {"string": self._decode_body(response["body"], f"{where}.response")}
+            stored = response["body"]
+            body = {"string": self._decode_body(stored, f"{where}.response")}
+            if any(key in stored for key in STREAM_FIELDS) or (
+                isinstance(stored.get("sse"), Mapping) and OFFSETS_KEY in stored["sse"]
+            ):
+                body.update(_stream_fields(stored, f"{where}.response.body"))
+            response["body"] = body
         return {"request": request, "response": response}
 
     def _decode_body(self, body: Mapping[str, Any], where: str) -> Any:
@@ -587,3 +634,68 @@ _EVENT_KEYS = ("event", "id", "retry", TYPE_KEY, "data", "unterminated")
 
 def _event_order(event: Mapping[str, Any]) -> list[tuple[str, Any]]:
     return [(key, event[key]) for key in _EVENT_KEYS if key in event]
+
+
+class _FlowList(list):  # type: ignore[type-arg]
+    """A list written on one line (``[0, 51, 102]``): each event's offset."""
+
+
+def _represent_flow_list(dumper: Any, value: _FlowList) -> Any:
+    return dumper.represent_sequence("tag:yaml.org,2002:seq", list(value), flow_style=True)
+
+
+_yaml.Dumper.add_representer(_FlowList, _represent_flow_list)
+
+
+def _with_offsets(stream: dict[str, Any], offsets: Any) -> dict[str, Any]:
+    """The stored stream with its events' offsets, before the events (if one per event)."""
+    events = stream["events"]
+    if not isinstance(offsets, list) or len(offsets) != len(events):
+        return stream  # a hook changed the events: offsets of other events would mislead
+    with_offsets = {k: v for k, v in stream.items() if k != "events"}
+    with_offsets[OFFSETS_KEY] = _FlowList(offsets)
+    with_offsets["events"] = events
+    return with_offsets
+
+
+def _stream_fields(stored: Mapping[str, Any], where: str) -> dict[str, Any]:
+    """The stream fields of a stored body, checked, as the recorder set them."""
+    fields: dict[str, Any] = {}
+    if COMPLETE_KEY in stored:
+        if not isinstance(stored[COMPLETE_KEY], bool):
+            raise CassetteFormatError(f"{where}.{COMPLETE_KEY}: expected true or false")
+        if stored[COMPLETE_KEY] is False:
+            fields[COMPLETE_KEY] = False
+    if ERROR_KEY in stored:
+        error = stored[ERROR_KEY]
+        if not (
+            isinstance(error, Mapping)
+            and isinstance(error.get("type"), str)
+            and isinstance(error.get("message", ""), str)
+        ):
+            raise CassetteFormatError(
+                f"{where}.{ERROR_KEY}: expected a mapping with 'type' and 'message' strings"
+            )
+        fields[ERROR_KEY] = {"type": error["type"], "message": error.get("message", "")}
+    stream = stored.get("sse")
+    if isinstance(stream, Mapping) and OFFSETS_KEY in stream:
+        fields[OFFSETS_KEY] = _offsets(stream[OFFSETS_KEY], len(stream["events"]), f"{where}.sse")
+    elif OFFSETS_KEY in stored:
+        raw = stored.get("string")
+        count = len(event_ends(raw.encode() if isinstance(raw, str) else raw or b""))
+        fields[OFFSETS_KEY] = _offsets(stored[OFFSETS_KEY], count, where)
+    return fields
+
+
+def _offsets(value: Any, events: int, where: str) -> list[float]:
+    if not isinstance(value, list) or not all(
+        isinstance(v, (int, float)) and not isinstance(v, bool) and v >= 0 for v in value
+    ):
+        raise CassetteFormatError(
+            f"{where}.{OFFSETS_KEY}: expected a list of milliseconds (numbers >= 0)"
+        )
+    if len(value) != events:
+        raise CassetteFormatError(
+            f"{where}.{OFFSETS_KEY}: {len(value)} offsets for {events} events"
+        )
+    return value
