@@ -2,8 +2,10 @@
 
 This library extends vcrpy where it has no public hook: it must know which
 cassette is current (for tool calls), index a cassette's interactions when
-they load, choose what a save writes, and keep pytest-recording's settings
-when it takes over the ``VCR`` that plugin builds. Each such reach is here,
+they load, choose what a save writes, keep pytest-recording's settings
+when it takes over the ``VCR`` that plugin builds, patch the httpx transports
+once per process (streaming through them as they record) instead of with
+every cassette, and build responses the way vcrpy's httpx stub does. Each such reach is here,
 under a name that says what it does for us, next to the upstream object it
 relies on. The rest of the package subclasses :class:`Cassette`,
 :class:`CassetteContext` and :class:`VCR` and overrides their hooks
@@ -21,14 +23,20 @@ import it inside the function that needs it.
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import importlib
+import importlib.util
 import inspect
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
+from dataclasses import dataclass
+from types import ModuleType
 from typing import Any
 
 import vcr
 import vcr.cassette
 import vcr.matchers
+import vcr.patch
 from vcr.request import Request
 
 __all__ = [
@@ -36,14 +44,19 @@ __all__ = [
     "VCRPY_DEFAULT_MATCH_ON",
     "Cassette",
     "CassetteContext",
+    "TransportMethod",
     "adopt",
     "extra_cassette_paths",
+    "httpx_recorded_response",
+    "httpx_response",
+    "httpx_transport_methods",
     "normalized_path",
     "normalized_uri",
     "pytest_recording_filename_limit",
     "replay_non_ascii_headers",
     "request_from_dict",
     "request_to_dict",
+    "vcrpy_patchers",
 ]
 
 #: vcrpy's default ``match_on`` (read from ``vcr.VCR``'s signature, not copied): a VCR
@@ -59,8 +72,13 @@ class CassetteContext(vcr.cassette.CassetteContextDecorator):
 
     vcrpy creates the cassette inside ``__enter__`` and patches the HTTP libraries
     in the private generator ``_patch_generator(cassette)``; hooking that generator
-    is the only way to see the new cassette while it is in use.
+    is the only way to see the new cassette while it is in use. The patches are
+    :meth:`patchers`: vcrpy's, less the groups in ``patched_once`` (which a
+    subclass patches once per process and switches by itself).
     """
+
+    #: vcrpy patcher groups (``"httpx"``, ``"httpx2"`` ...) not patched per cassette.
+    patched_once: frozenset[str] = frozenset()
 
     def entered(self, cassette: Any) -> None:
         """The cassette was loaded and is about to be patched in."""
@@ -68,10 +86,18 @@ class CassetteContext(vcr.cassette.CassetteContextDecorator):
     def exited(self, cassette: Any) -> None:
         """The cassette was patched out (also when saving it failed)."""
 
+    def patchers(self, cassette: Any) -> Iterable[contextlib.AbstractContextManager[Any]]:
+        """The patches in force while ``cassette`` is in use."""
+        return vcrpy_patchers(cassette, skip=self.patched_once)
+
     def _patch_generator(self, cassette: Any) -> Iterator[Any]:  # vcrpy private
+        # vcrpy's own generator, with our hooks and our choice of patchers.
         self.entered(cassette)
         try:
-            yield from super()._patch_generator(cassette)
+            with contextlib.ExitStack() as patches:
+                for patcher in self.patchers(cassette):
+                    patches.enter_context(patcher)
+                yield cassette
         finally:
             self.exited(cassette)
 
@@ -87,6 +113,126 @@ class CassetteContext(vcr.cassette.CassetteContextDecorator):
             if finish is not None:
                 finish.close()
             raise
+
+
+# -------------------------------------------------------------- patching the HTTP libraries --
+#: vcrpy's patcher groups in its order (``vcr.patch.PATCHER_NAMES`` in vcrpy 9): the
+#: ``CassettePatcherBuilder`` method building each, and the module it needs.
+_PATCHER_GROUPS: dict[str, tuple[str, str]] = {
+    "httplib": ("_httplib", "http.client"),
+    "requests": ("_requests", "requests"),
+    "boto3": ("_boto3", "botocore"),
+    "urllib3": ("_urllib3", "urllib3"),
+    "httplib2": ("_httplib2", "httplib2"),
+    "tornado": ("_tornado", "tornado"),
+    "aiohttp": ("_aiohttp", "aiohttp"),
+    "httpx": ("_httpx", "httpx"),
+    "httpx2": ("_httpx2", "httpx2"),
+}
+
+
+@functools.cache
+def _importable(module: str) -> bool:
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def vcrpy_patchers(
+    cassette: Any, skip: Collection[str] = ()
+) -> Iterator[contextlib.AbstractContextManager[Any]]:
+    """vcrpy's patches for ``cassette`` (``CassettePatcherBuilder(cassette).build()``),
+    without the groups in ``skip`` or the cassette's own ``skip_patchers`` (vcrpy 9).
+
+    vcrpy tries to import every library it supports on every cassette; a library
+    that is not installed costs a search of ``sys.path`` each time (most of the
+    time vcrpy spends entering a cassette). Here that is asked once per process.
+    vcrpy 8 has no ``skip_patchers``, so the builder's group methods are called
+    one by one.
+    """
+    builder = vcr.patch.CassettePatcherBuilder(cassette)
+    skipped = set(skip) | set(getattr(cassette, "skip_patchers", ()) or ())
+    for name, (method, module) in _PATCHER_GROUPS.items():
+        if name not in skipped and _importable(module):
+            yield from getattr(builder, method)()
+    yield from builder._build_patchers_from_mock_triples(cassette.custom_patches)
+
+
+@dataclass(frozen=True)
+class TransportMethod:
+    """One httpx transport method vcrpy patches, with the original vcrpy keeps for it."""
+
+    group: str  # vcrpy's patcher group: "httpx" or "httpx2"
+    owner: type
+    name: str  # "handle_request" or "handle_async_request"
+    original: Callable[..., Any]
+    httpx: ModuleType  # the httpx (or httpx2) module its requests and responses are from
+
+    @property
+    def is_async(self) -> bool:
+        return self.name == "handle_async_request"
+
+
+#: (group, httpx module, owner module, owner class, method, vcrpy's saved original).
+_TRANSPORT_METHODS = [
+    (group, group, group, owner, method, f"_{prefix}{saved}_{method}")
+    for group, prefix in (("httpx", "Httpx"), ("httpx2", "Httpx2"))
+    for owner, saved, method in (
+        ("HTTPTransport", "HttpTransport", "handle_request"),
+        ("AsyncHTTPTransport", "AsyncHttpTransport", "handle_async_request"),
+        ("WSGITransport", "WsgiTransport", "handle_request"),
+        ("ASGITransport", "AsgiTransport", "handle_async_request"),
+        ("MockTransport", "MockTransport", "handle_request"),
+        ("MockTransport", "MockTransport", "handle_async_request"),
+    )
+] + [
+    ("httpx", "httpx", "httpx_curl_cffi", "CurlTransport", "handle_request",
+     "_HttpxCurlTransport_handle_request"),
+    ("httpx", "httpx", "httpx_curl_cffi", "AsyncCurlTransport", "handle_async_request",
+     "_HttpxAsyncCurlTransport_handle_async_request"),
+    ("httpx", "httpx", "pyreqwest.compatibility.httpx", "SyncHttpxTransport", "handle_request",
+     "_HttpxSyncPyreqwestTransport_handle_request"),
+    ("httpx", "httpx", "pyreqwest.compatibility.httpx", "HttpxTransport",
+     "handle_async_request", "_HttpxPyreqwestTransport_handle_async_request"),
+]  # fmt: skip
+
+
+def httpx_transport_methods() -> list[TransportMethod]:
+    """Every httpx / httpx2 transport method vcrpy would patch here, with its original.
+
+    The originals are the ones ``vcr.patch`` saved when it was imported (as its
+    stubs call them), so a transport someone else patched meanwhile is not taken
+    for the real one.
+    """
+    found = []
+    for group, httpx_name, module_name, owner_name, method, saved in _TRANSPORT_METHODS:
+        original = getattr(vcr.patch, saved, None)
+        if original is None:  # the library was not importable when vcrpy was imported
+            continue
+        owner = getattr(importlib.import_module(module_name), owner_name)
+        httpx = importlib.import_module(httpx_name)
+        found.append(TransportMethod(group, owner, method, original, httpx))
+    return found
+
+
+def httpx_response(recorded: dict[str, Any], httpx: ModuleType) -> Any:
+    """The ``httpx.Response`` vcrpy's httpx stub replays for a recorded response.
+
+    vcrpy builds it in the private ``httpx_stubs._deserialize_response``: headers
+    as recorded (:func:`replay_non_ascii_headers`), the reason phrase, and the
+    older vcrpy cassette shape.
+    """
+    from vcr.stubs import httpx_stubs
+
+    return httpx_stubs._deserialize_response(recorded, httpx)
+
+
+def httpx_recorded_response(response: Any, content: bytes) -> dict[str, Any]:
+    """The response dict vcrpy's httpx stub records (``httpx_stubs._serialize_response``)."""
+    from vcr.stubs import httpx_stubs
+
+    return httpx_stubs._serialize_response(response, content)  # type: ignore[no-any-return]
 
 
 # --------------------------------------------------------------------------- the cassette --

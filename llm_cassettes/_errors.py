@@ -6,6 +6,7 @@ __all__ = [
     "CassetteDriftWarning",
     "CassetteFormatError",
     "CassetteLockError",
+    "IncompleteStreamError",
     "LLMCassettesError",
     "StaleRecordingWarning",
     "ToolRecordError",
@@ -36,6 +37,16 @@ class UnusedRecordingsError(LLMCassettesError, AssertionError):
 
 class CassetteLockError(LLMCassettesError):
     """A cassette's write lock cannot be taken; the message names the lock's path and why."""
+
+
+class IncompleteStreamError(LLMCassettesError):
+    """A replayed client reads past the end of a stream recorded cut short.
+
+    While recording, the client stopped reading that response early (the
+    cassette says ``complete: false``), so what the server would have sent next
+    is not in the cassette; the message names the cassette, the request and the
+    command that records it again.
+    """
 
 
 class ToolRecordError(LLMCassettesError, TypeError):

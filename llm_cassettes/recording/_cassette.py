@@ -51,7 +51,8 @@ from ..format import (
     with_provenance_entry,
 )
 from ..matching import CanonicalOptions, canonical_body, diff, format_diff, key_of
-from . import _findings
+from . import _findings, _transport
+from ._options import StreamOptions
 
 __all__ = ["CassetteMiss", "LLMCassette", "current_cassette"]
 
@@ -69,33 +70,45 @@ _ACTIVE_LOCK = threading.Lock()
 
 
 def current_cassette() -> LLMCassette | None:
-    """The innermost cassette in use here, for recorders of non-HTTP calls (tools).
+    """The innermost cassette in use here: the one HTTP calls and tool calls record into.
 
     A thread started inside the test (a ``ThreadPoolExecutor`` running an agent's
-    tools) does not inherit context variables; there, as for HTTP (vcrpy patches
-    the HTTP libraries for every thread), the cassette entered last is current.
+    tools) does not inherit context variables; there, as vcrpy's patches did for
+    every thread, the cassette entered last is current. So it is for a task that
+    outlived the cassette it was started in.
     """
     cassette = _CURRENT.get()
-    if cassette is not None:
+    if cassette is not None and cassette.in_use:
         return cassette
     with _ACTIVE_LOCK:
         return _ACTIVE[-1] if _ACTIVE else None
 
 
 class _CurrentCassetteContext(CassetteContext):
-    """vcrpy's context decorator, also making the cassette :func:`current_cassette`."""
+    """vcrpy's context decorator, also making the cassette :func:`current_cassette`.
 
+    httpx and httpx2 are patched once per process (``_transport``) and follow
+    :func:`current_cassette`; the other libraries vcrpy patches for each cassette.
+    """
+
+    patched_once = _transport.GROUPS
     _llm_cassette: LLMCassette | None = None
     _token: contextvars.Token[LLMCassette | None] | None = None
 
     def entered(self, cassette: Any) -> None:
+        _transport.install(current_cassette)
         self._token = _CURRENT.set(cassette)
         self._llm_cassette = cassette
         cassette.tracked = _findings.opened(cassette)
+        cassette.in_use = True
         with _ACTIVE_LOCK:
             _ACTIVE.append(cassette)
 
+    def patchers(self, cassette: Any) -> list[Any]:
+        return [*super().patchers(cassette), *_transport.patchers()]
+
     def exited(self, cassette: Any) -> None:
+        cassette.in_use = False
         with _ACTIVE_LOCK:
             for position in range(len(_ACTIVE) - 1, -1, -1):
                 if _ACTIVE[position] is cassette:
@@ -110,7 +123,11 @@ class _CurrentCassetteContext(CassetteContext):
 
     def __exit__(self, *exc_info: object) -> None:
         cassette, self._llm_cassette = self._llm_cassette, None
-        super().__exit__(*exc_info)
+        try:
+            if cassette is not None:  # the test reads no more: record what arrived, then save
+                _transport.close_open_streams(cassette)
+        finally:
+            super().__exit__(*exc_info)
         if cassette is not None and not cassette.tracked and not any(exc_info):
             cassette.report_findings()
 
@@ -119,8 +136,12 @@ class LLMCassette(Cassette):
     """A vcrpy cassette with an index. Accepts ``test_id`` for error messages.
 
     Also accepts ``match_as_recorded`` (False: every interaction is matched by
-    ``match_on``, the strict mode), ``allow_unused`` and ``report_unused``.
+    ``match_on``, the strict mode), ``allow_unused``, ``report_unused`` and
+    ``stream_options`` (how streams are recorded and replayed).
     """
+
+    #: between entering and leaving its context (see :func:`current_cassette`)
+    in_use = False
 
     @classmethod
     def use_arg_getter(cls, arg_getter: Callable[[], dict[str, Any]]) -> _CurrentCassetteContext:
@@ -137,9 +158,11 @@ class LLMCassette(Cassette):
         match_as_recorded: bool = True,
         allow_unused: bool = True,
         report_unused: bool = True,
+        stream_options: StreamOptions | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
+        self.stream_options = stream_options or StreamOptions()
         self.test_id = test_id
         self.match_as_recorded = match_as_recorded
         self.allow_unused = allow_unused

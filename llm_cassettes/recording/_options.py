@@ -4,7 +4,8 @@ They work wherever vcrpy's do (``vcr_config``, the ``vcr`` marker,
 ``use_cassette``). Each is declared once, with its default, the conversion of
 what a user writes (a string or a list, a regex or a compiled pattern) and
 where it goes: a :class:`~llm_cassettes.scrub.ScrubOptions` field, a
-:class:`~llm_cassettes.matching.CanonicalOptions` field, or the cassette itself.
+:class:`~llm_cassettes.matching.CanonicalOptions` field, a :class:`StreamOptions`
+field, or the cassette itself.
 """
 
 from __future__ import annotations
@@ -17,7 +18,14 @@ from typing import Any
 from ..matching import CanonicalOptions
 from ..scrub import Scrubber, ScrubOptions
 
-__all__ = ["LLM_OPTIONS", "build_scrubber", "canonical_options", "split_options"]
+__all__ = [
+    "LLM_OPTIONS",
+    "StreamOptions",
+    "build_scrubber",
+    "canonical_options",
+    "split_options",
+    "stream_options",
+]
 
 
 def _strings(value: Any) -> tuple[str, ...]:
@@ -32,6 +40,44 @@ def _regexes_as_given(value: Any) -> tuple[Any, ...]:
     if isinstance(value, (str, re.Pattern)):
         return (value,)
     return tuple(value or ())
+
+
+def _stream_timing(value: Any) -> str | None:
+    if value in (None, False, "off"):
+        return None
+    if value == "record":
+        return "record"
+    raise ValueError(f"stream_timing: expected None or 'record', not {value!r}")
+
+
+def _replay_speed(value: Any) -> float:
+    try:
+        speed = float(value)
+    except (TypeError, ValueError):
+        speed = -1.0
+    if isinstance(value, bool) or not speed >= 0 or speed == float("inf"):
+        raise ValueError(
+            f"replay_speed: expected a number >= 0 (0: at once, 1.0: as recorded), not {value!r}"
+        )
+    return speed
+
+
+def _stream_chunking(value: Any) -> str:
+    if value not in ("event", "coalesce"):
+        raise ValueError(f"stream_chunking: expected 'event' or 'coalesce', not {value!r}")
+    return str(value)
+
+
+@dataclass(frozen=True)
+class StreamOptions:
+    """How streamed responses are recorded and replayed (see ``docs/streaming.md``)."""
+
+    #: ``"record"``: store each event's arrival time (``offsets_ms``); None: do not.
+    timing: str | None = None
+    #: 0: replay at once; 1.0: at the recorded pace; 2.0: twice as fast ...
+    replay_speed: float = 0.0
+    #: ``"event"``: one read per recorded event; ``"coalesce"``: the whole body in one.
+    chunking: str = "event"
 
 
 @dataclass(frozen=True)
@@ -65,6 +111,13 @@ _MATCHING = {
     "normalize_ids": _Option(True, bool, "normalize_ids"),
 }
 
+#: Streams (see llm_cassettes.recording._transport): option → StreamOptions field.
+_STREAMING = {
+    "stream_timing": _Option(None, _stream_timing, "timing"),
+    "replay_speed": _Option(0, _replay_speed, "replay_speed"),
+    "stream_chunking": _Option("event", _stream_chunking, "chunking"),
+}
+
 #: Options this library adds to vcrpy's ``use_cassette`` keyword arguments, with defaults.
 LLM_OPTIONS: dict[str, Any] = {
     **{name: option.default for name, option in _SCRUBBING.items()},
@@ -72,6 +125,7 @@ LLM_OPTIONS: dict[str, Any] = {
     "typed_bodies": True,
     "validate_types": True,
     **{name: option.default for name, option in _MATCHING.items()},
+    **{name: option.default for name, option in _STREAMING.items()},
     # adoption (see the cassette's provenance and findings)
     "strict": None,  # None: the VCR's setting (the plugin's llm_cassettes_strict)
     "allow_unused": True,
@@ -101,4 +155,11 @@ def build_scrubber(options: Mapping[str, Any]) -> Scrubber:
         ScrubOptions(
             **{option.field: option.convert(options[name]) for name, option in _SCRUBBING.items()}
         )
+    )
+
+
+def stream_options(options: Mapping[str, Any]) -> StreamOptions:
+    """How streams are recorded and replayed, from this library's options (checked)."""
+    return StreamOptions(
+        **{option.field: option.convert(options[name]) for name, option in _STREAMING.items()}
     )

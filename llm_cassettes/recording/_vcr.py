@@ -21,7 +21,13 @@ from ..format import CassettePersister, CassetteSerializer, WrappedSerializer
 from ..matching import BODY_MATCHER, DEFAULT_MATCH_ON, body_matcher
 from ._cassette import LLMCassette
 from ._hooks import then_learn_response, then_scrub_request
-from ._options import LLM_OPTIONS, build_scrubber, canonical_options, split_options
+from ._options import (
+    LLM_OPTIONS,
+    build_scrubber,
+    canonical_options,
+    split_options,
+    stream_options,
+)
 
 __all__ = ["LLMVCR", "use_cassette"]
 
@@ -86,6 +92,7 @@ class LLMVCR(_compat.VCR):
         merged["match_as_recorded"] = not (strict or self._chosen_match_on or "match_on" in kwargs)
         merged["allow_unused"] = bool(options["allow_unused"])
         merged["report_unused"] = self.report_unused
+        merged["stream_options"] = stream_options(options)
         if serializer_name == "yaml":
             merged["serializer"] = serializer
         else:
