@@ -38,6 +38,12 @@ fields to every echo answer (secrets a server issues, not echoes).
 
 Every answer carries the two ``set-cookie`` headers the real API sends, attributes and all
 (``HttpOnly; Secure; Path=/; Domain=<host>; Expires=<date>``).
+
+Streams can be observed and disturbed: ``FakeOpenAI.streams`` logs each SSE answer (how
+many events were sent, and whether it ended, the client went away, or the server dropped
+it); ``drop_after=N`` severs the connection after N events, without the chunked body's
+end; ``hold_after=N`` waits after N events until ``release()``, so a test can tell
+whether the client got the first events while the server had not sent the rest.
 """
 
 from __future__ import annotations
@@ -52,6 +58,7 @@ import http.cookiejar
 import json
 import random
 import re
+import select
 import socket
 import socketserver
 import string
@@ -59,7 +66,7 @@ import struct
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -76,6 +83,7 @@ __all__ = [
     "SECRET_PROJECT",
     "FakeOpenAI",
     "ReceivedRequest",
+    "StreamLog",
     "async_openai_client",
     "fake_openai",
     "fake_openai_factory",
@@ -124,6 +132,24 @@ class ReceivedRequest:
     body: bytes
     #: the decoded JSON body, or None when the body is not JSON
     json: Any | None
+
+
+@dataclass
+class StreamLog:
+    """What the server did with one SSE answer."""
+
+    path: str
+    #: events written to the socket so far
+    sent: int = 0
+    #: "" while streaming, then "complete", "client went away" or "dropped"
+    outcome: str = ""
+    finished: threading.Event = field(default_factory=threading.Event)
+
+    def wait(self, timeout: float = 10.0) -> str:
+        """The outcome, once the stream is over (bounded wait: a test never hangs)."""
+        if not self.finished.wait(timeout):
+            raise TimeoutError(f"the fake server's stream is still going after {timeout} s")
+        return self.outcome
 
 
 class _Rng:
@@ -870,19 +896,50 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _send_sse(self, events: Iterator[tuple[str | None, Any]]) -> None:
         """Stream ``(event name or None, data)`` pairs as SSE over chunked encoding."""
-        self.send_response(200)
-        self._common_headers("text/event-stream; charset=utf-8")
-        self.send_header("transfer-encoding", "chunked")
-        self.end_headers()
-        delay = self.server.fake.chunk_delay
-        for index, (name, data) in enumerate(events):
-            if delay and index:
-                time.sleep(delay)
-            text = data if isinstance(data, str) else json.dumps(data, ensure_ascii=False)
-            frame = (f"event: {name}\n" if name else "") + f"data: {text}\n\n"
-            self._write_chunk(frame.encode())
-        self.wfile.write(b"0\r\n\r\n")
-        self.wfile.flush()
+        fake = self.server.fake
+        log = StreamLog(self._request.path)
+        with fake._lock:
+            fake.streams.append(log)
+        try:
+            self.send_response(200)
+            self._common_headers("text/event-stream; charset=utf-8")
+            self.send_header("transfer-encoding", "chunked")
+            self.end_headers()
+            self.wfile.flush()
+            for index, (name, data) in enumerate(events):
+                if index and index == fake.hold_after:
+                    fake._released.wait(10)
+                if index and index == fake.drop_after:
+                    log.outcome = "dropped"
+                    self.close_connection = True
+                    self.connection.shutdown(socket.SHUT_RDWR)
+                    return
+                if fake.chunk_delay and index:
+                    time.sleep(fake.chunk_delay)
+                if self._client_gone():
+                    raise ConnectionResetError("the client closed the connection")
+                text = data if isinstance(data, str) else json.dumps(data, ensure_ascii=False)
+                frame = (f"event: {name}\n" if name else "") + f"data: {text}\n\n"
+                self._write_chunk(frame.encode())
+                log.sent += 1
+            self.wfile.write(b"0\r\n\r\n")
+            self.wfile.flush()
+            log.outcome = "complete"
+        except OSError:
+            log.outcome = "client went away"
+            raise
+        finally:
+            log.finished.set()
+
+    def _client_gone(self) -> bool:
+        """Whether the client closed its end (its socket reads as ended, without blocking)."""
+        readable, _, _ = select.select([self.connection], [], [], 0)
+        if not readable:
+            return False
+        try:
+            return self.connection.recv(1, socket.MSG_PEEK) == b""
+        except OSError:
+            return True
 
     def _write_chunk(self, data: bytes) -> None:
         self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
@@ -1108,6 +1165,8 @@ class FakeOpenAI:
     ``deterministic``: ids, ``created``, ``Date`` and other volatile values derive from a
     per-server request counter and the request itself, so replaying the same sequence of
     calls against a fresh server yields byte-identical responses.
+    ``drop_after`` / ``hold_after``: sever a stream after that many events / wait there
+    until :meth:`release` (at most 10 s); see :attr:`streams`.
     """
 
     #: The request handler: one per provider (routes, headers, bodies).
@@ -1121,12 +1180,19 @@ class FakeOpenAI:
         gzip: bool = False,
         chunk_delay: float = 0.0,
         deterministic: bool = False,
+        drop_after: int | None = None,
+        hold_after: int | None = None,
         port: int = 0,
     ) -> None:
         self.port_requested = port
         self.gzip = gzip
         self.chunk_delay = chunk_delay
         self.deterministic = deterministic
+        self.drop_after = drop_after
+        self.hold_after = hold_after
+        #: Every SSE answer, in order, and what became of it.
+        self.streams: list[StreamLog] = []
+        self._released = threading.Event()
         #: Response headers and top-level JSON fields every ``/v1/echo`` answer adds.
         self.extra_headers: dict[str, str] = {}
         self.extra_fields: dict[str, Any] = {}
@@ -1174,6 +1240,10 @@ class FakeOpenAI:
 
     def __exit__(self, *exc_info: object) -> None:
         self.stop()
+
+    def release(self) -> None:
+        """Let streams held by ``hold_after`` go on."""
+        self._released.set()
 
     # --- public attributes --------------------------------------------------------
 
@@ -1265,7 +1335,8 @@ def pytest_configure(config: pytest.Config) -> None:
     """Register the ``fake_openai`` marker (its kwargs configure the fixture's server)."""
     config.addinivalue_line(
         "markers",
-        "fake_openai(gzip=False, chunk_delay=0.0, deterministic=False): "
+        "fake_openai(gzip=False, chunk_delay=0.0, deterministic=False, drop_after=None, "
+        "hold_after=None): "
         "options of the fake_openai fixture's server",
     )
 

@@ -9,6 +9,7 @@ changes one is caught here (``nox -s latest``) rather than as a silent
 
 from __future__ import annotations
 
+import http.client
 import inspect
 import types
 from pathlib import Path
@@ -20,6 +21,7 @@ import vcr
 import vcr.cassette
 import vcr.config
 import vcr.matchers
+import vcr.patch
 from vcr.request import Request
 
 from llm_cassettes import _compat, use_cassette
@@ -88,8 +90,10 @@ def test_vcrpy_patches_through_its_patch_generator(tmp_path: Path) -> None:
 
 
 def test_a_failed_save_still_unpatches(tmp_path: Path) -> None:
-    """``CassetteContextDecorator.__finish`` (name-mangled): the patch generator to close."""
-    original = httpx2.HTTPTransport.handle_request
+    """``CassetteContextDecorator.__finish`` (name-mangled): the patch generator to close.
+
+    httpx is patched once per process; http.client is still patched per cassette."""
+    original = http.client.HTTPConnection
     context = LLMVCR().use_cassette(str(tmp_path / "c.yaml"), record_mode="all")
     context.__enter__()
     message = upstream(
@@ -107,8 +111,65 @@ def test_a_failed_save_still_unpatches(tmp_path: Path) -> None:
     cassette._persister = types.SimpleNamespace(save_cassette=fail)
     with pytest.raises(OSError, match="disk full"):
         context.__exit__(None, None, None)
-    assert httpx2.HTTPTransport.handle_request is original, message
+    assert http.client.HTTPConnection is original, message
     assert current_cassette() is None, message
+
+
+def test_vcrpy_builds_its_patches_group_by_group() -> None:
+    """``CassettePatcherBuilder``'s group methods (``_httplib`` ... ``_httpx2``) and
+    ``_build_patchers_from_mock_triples``: entering a cassette skips the groups patched
+    once per process and the libraries that are not installed."""
+    builder = vcr.patch.CassettePatcherBuilder
+    message = upstream(
+        "vcr.patch.CassettePatcherBuilder._httplib/_requests/.../_httpx2",
+        "patch per cassette only what is installed and not patched once per process",
+    )
+    for method, _ in _compat._PATCHER_GROUPS.values():
+        assert callable(getattr(builder, method, None)), f"{method}: {message}"
+    assert callable(getattr(builder, "_build_patchers_from_mock_triples", None)), message
+    if hasattr(vcr.patch, "PATCHER_NAMES"):  # vcrpy 9
+        assert tuple(_compat._PATCHER_GROUPS) == tuple(vcr.patch.PATCHER_NAMES), message
+    cassette = vcr.cassette.Cassette("c.yaml")
+    patched = [p.attribute for p in _compat.vcrpy_patchers(cassette) if hasattr(p, "attribute")]
+    assert {"HTTPConnection", "HTTPSConnection", "handle_request"} <= set(patched), message
+    only_httplib = _compat.vcrpy_patchers(cassette, skip=set(_compat._PATCHER_GROUPS) - {"httplib"})
+    assert {p.attribute for p in only_httplib} == {"HTTPConnection", "HTTPSConnection"}, message
+
+
+def test_vcrpy_keeps_the_original_httpx_transport_methods() -> None:
+    """``vcr.patch._Httpx2HttpTransport_handle_request`` and the like: the real methods,
+    saved when vcrpy was imported, which the once-per-process dispatchers call."""
+    methods = _compat.httpx_transport_methods()
+    message = upstream(
+        "vcr.patch._Httpx2HttpTransport_handle_request (and the other saved originals)",
+        "call the real transport when no cassette is in use",
+    )
+    found = {(m.owner.__name__, m.name, m.group) for m in methods}
+    for group in ("httpx", "httpx2"):
+        assert ("HTTPTransport", "handle_request", group) in found, message
+        assert ("AsyncHTTPTransport", "handle_async_request", group) in found, message
+    for method in methods:
+        assert method.original.__qualname__ == f"{method.owner.__name__}.{method.name}", message
+
+
+def test_vcrpy_builds_and_records_httpx_responses_in_its_httpx_stub() -> None:
+    """``vcr.stubs.httpx_stubs._deserialize_response`` / ``_serialize_response``: the
+    response replayed for a recording, and the recording of a response."""
+    message = upstream(
+        "vcr.stubs.httpx_stubs._deserialize_response / _serialize_response",
+        "replay and record httpx responses exactly as vcrpy's stub does",
+    )
+    recorded = {
+        "status": {"code": 201, "message": "Created"},
+        "headers": {"content-type": ["text/plain"], "set-cookie": ["a=1", "b=2"]},
+        "body": {"string": b"hello"},
+    }
+    response = _compat.httpx_response(recorded, httpx2)
+    assert isinstance(response, httpx2.Response), message
+    assert response.status_code == 201 and response.reason_phrase == "Created", message
+    assert response.headers.get_list("set-cookie") == ["a=1", "b=2"], message
+    assert response.read() == b"hello", message
+    assert _compat.httpx_recorded_response(response, b"hello") == recorded, message
 
 
 # -------------------------------------------------------------------------- the cassette --
