@@ -6,6 +6,8 @@
 * ``_hooks``: the scrubbing hooks composed after the user's ``before_record_*``;
 * ``_cassette``: :class:`LLMCassette`, the indexed cassette (O(1) lookup, each
   interaction matched as it was recorded), :func:`current_cassette`, :class:`CassetteMiss`;
+* ``_transport``: httpx and httpx2 patched once per process; responses stream through
+  while recording and replay one event per read;
 * ``_miss``: the explanation a test gets when a request matches nothing;
 * ``_findings``: what replay noticed without failing (stale and unused recordings);
 * ``tools/``: tool calls recorded next to the HTTP calls.

@@ -29,6 +29,7 @@ from __future__ import annotations
 import builtins
 import contextlib
 import functools
+import shlex
 import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
@@ -453,12 +454,17 @@ def _exception(error: Mapping[str, Any], httpx: ModuleType) -> BaseException:
 def _cut_short(cassette: Any, request: Request, events: int) -> str:
     from ._cassette import display_path
 
-    test = f" {cassette.test_id}" if getattr(cassette, "test_id", None) else ""
+    test_id = getattr(cassette, "test_id", None)
+    again = (
+        f"pytest --record-mode=rewrite {shlex.quote(test_id)}"
+        if test_id
+        else "record_mode='rewrite' (or delete the cassette and record again)"
+    )
     return (
         f"{display_path(cassette.file_path)}: the recorded response to {request.method} "
         f"{request.uri} ends after {events} event(s), where the client stopped reading it "
         f"while it was recorded (complete: false); this client reads on. Record it again: "
-        f"pytest --record-mode=rewrite{test}"
+        f"{again}"
     )
 
 
