@@ -24,7 +24,7 @@ import openai
 import pytest
 
 from llm_cassettes import IncompleteStreamError, use_cassette
-from tests._support import read_cassette
+from tests._support import TREE_INI, read_cassette
 from tests._support.fake_openai import FAKE_API_KEY, FakeOpenAI
 
 #: The question every stream answers: "Echo: " and these twelve words, one event each.
@@ -550,3 +550,50 @@ def test_non_stream_responses_are_replayed_as_before(
     assert set(stored_body(cassette)) == {"json"}
     with use_cassette(cassette, record_mode="none"):
         assert client.chat.completions.create(model="gpt-4o", messages=MESSAGES) == live
+
+
+# ----------------------------------------------------------------------- the plugin --
+def test_under_the_plugin_a_test_failing_mid_stream_is_recorded_and_replays_the_same(
+    pytester: pytest.Pytester,
+    fake_openai_factory: Callable[..., FakeOpenAI],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    fake = fake_openai_factory(chunk_delay=0.03)
+    monkeypatch.setenv("FAKE_OPENAI_URL", fake.base_url)
+    pytester.makeini(TREE_INI)
+    pytester.makeconftest(
+        """
+        import pytest
+
+        @pytest.fixture(scope="module")
+        def vcr_config():
+            return {"stream_timing": "record"}
+        """
+    )
+    pytester.makepyfile(
+        test_x=f"""
+        import os, openai, pytest
+
+        @pytest.mark.vcr
+        def test_stops_reading():
+            client = openai.OpenAI(
+                base_url=os.environ["FAKE_OPENAI_URL"], api_key="sk-x", max_retries=0
+            )
+            stream = client.chat.completions.create(
+                model="gpt-4o", messages={MESSAGES!r}, stream=True
+            )
+            for n, chunk in enumerate(stream):
+                assert n < 3, "the test fails mid-stream"
+        """
+    )
+    pytester.runpytest("--record-mode=once").assert_outcomes(failed=1)
+    assert fake.streams[0].wait() == "client went away"
+    assert fake.streams[0].sent < EVENTS - 2
+    (cassette,) = pytester.path.rglob("*.yaml")
+    body = read_cassette(cassette)["interactions"][0]["response"]["body"]
+    assert body["complete"] is False
+    assert len(body["sse"]["offsets_ms"]) == len(body["sse"]["events"]) >= 4
+    fake.stop()
+    replayed = pytester.runpytest()  # offline: the same events, the same failure
+    replayed.assert_outcomes(failed=1)
+    replayed.stdout.fnmatch_lines(["*the test fails mid-stream*"])
