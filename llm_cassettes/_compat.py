@@ -277,6 +277,10 @@ class Cassette(vcr.cassette.Cassette):
     def file_metadata(self, value: dict[str, Any]) -> None:
         self._metadata = value
 
+    def filter_response(self, response: Any) -> Any:
+        """A response after the ``before_record_response`` hooks (vcrpy's private attribute)."""
+        return self._before_record_response(response)
+
     def note_played(self, request: Request, response: Any) -> None:
         """Remember a loaded interaction as played (``drop_unused_requests`` keeps it)."""
         self._played_interactions.append((request, response))

@@ -95,6 +95,29 @@ class _CurrentCassetteContext(CassetteContext):
     _llm_cassette: LLMCassette | None = None
     _token: contextvars.Token[LLMCassette | None] | None = None
 
+    def __init__(self, cls: type, args_getter: Callable[[], dict[str, Any]]) -> None:
+        # vcrpy asks for the arguments on entering and again on exiting: while in use, the
+        # arguments (a scrubber, a serializer, the matchers) are built once, not twice.
+        self._in_use: list[dict[str, Any]] | None = None
+
+        def arguments() -> dict[str, Any]:
+            remembered = self._in_use
+            if remembered is None:
+                return args_getter()
+            if not remembered:
+                remembered.append(args_getter())
+            return dict(remembered[0])
+
+        super().__init__(cls, arguments)
+
+    def __enter__(self) -> Any:
+        self._in_use = []
+        try:
+            return super().__enter__()
+        except BaseException:
+            self._in_use = None
+            raise
+
     def entered(self, cassette: Any) -> None:
         _transport.install(current_cassette)
         self._token = _CURRENT.set(cassette)
@@ -127,7 +150,10 @@ class _CurrentCassetteContext(CassetteContext):
             if cassette is not None:  # the test reads no more: record what arrived, then save
                 _transport.close_open_streams(cassette)
         finally:
-            super().__exit__(*exc_info)
+            try:
+                super().__exit__(*exc_info)
+            finally:
+                self._in_use = None  # entering again builds them anew
         if cassette is not None and not cassette.tracked and not any(exc_info):
             cassette.report_findings()
 
@@ -250,12 +276,20 @@ class LLMCassette(Cassette):
     def append(self, request: Request, response: Any) -> None:
         origin = response.pop(LOAD_INFO, None) if isinstance(response, dict) else None
         before = len(self.data)
+        if self._loading:
+            # As vcrpy appends (the record hooks, then the list), without its deep copy of
+            # the response: that guards a live response, and this one was just read.
+            request = self.filter_request(request)
+            response = self.filter_response(response) if request else None
+            if response is None:
+                return  # a hook dropped it
+            self.data.append((request, response))
+            self.dirty = True
+            self._origin.append(origin)
+            return  # indexed by load_interactions, once the file's metadata is known
         super().append(request, response)
         if len(self.data) == before:
             return  # a hook dropped it
-        if self._loading:
-            self._origin.append(origin)
-            return  # indexed by load_interactions, once the file's metadata is known
         self._origin.append(None)
         self._recorded_legacy.append(False)
         self._matched_legacy.append(False)

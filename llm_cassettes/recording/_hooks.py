@@ -15,19 +15,19 @@ from vcr.request import Request
 from .._wire import header
 from ..scrub import REDACTED, Scrubber
 
-__all__ = ["then_learn_response", "then_scrub_request"]
+__all__ = ["compose", "then_learn_response", "then_scrub_request"]
 
 Hook = Callable[[Any], Any]
 
 
 def then_scrub_request(user_hook: Hook, scrubber: Scrubber) -> Hook:
     """``before_record_request``: the user's hook, then scrubbing (:func:`_request_scrubber`)."""
-    return _compose(user_hook, _request_scrubber(scrubber))
+    return compose(user_hook, _request_scrubber(scrubber))
 
 
 def then_learn_response(user_hook: Hook, scrubber: Scrubber) -> Hook:
     """``before_record_response``: the user's hook, then learning its secrets."""
-    return _compose(user_hook, _response_learner(scrubber))
+    return compose(user_hook, _response_learner(scrubber))
 
 
 def _request_scrubber(scrubber: Scrubber) -> Callable[[Request], Request]:
@@ -69,7 +69,9 @@ def _response_learner(scrubber: Scrubber) -> Callable[[Any], Any]:
     return learn_response
 
 
-def _compose(first: Callable[[Any], Any], then: Callable[[Any], Any]) -> Callable[[Any], Any]:
+def compose(first: Callable[[Any], Any], then: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """``then(first(value))``, stopping at a ``None`` (a hook dropped the interaction)."""
+
     def hook(value: Any) -> Any:
         value = first(value)
         return None if value is None else then(value)

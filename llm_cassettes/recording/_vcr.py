@@ -15,11 +15,14 @@ from pathlib import Path
 from typing import Any
 
 from vcr import VCR
+from vcr.filters import decode_response
 
 from .. import _compat
+from .._wire import header
 from ..format import CassettePersister, CassetteSerializer, WrappedSerializer
 from ..matching import BODY_MATCHER, DEFAULT_MATCH_ON, body_matcher
 from ._cassette import LLMCassette
+from ._hooks import compose as _compose
 from ._hooks import then_learn_response, then_scrub_request
 from ._options import (
     LLM_OPTIONS,
@@ -79,7 +82,14 @@ class LLMVCR(_compat.VCR):
             scrubber, typed=bool(options["typed_bodies"]), validate=bool(options["validate_types"])
         )
         serializer_name = kwargs.get("serializer", self.serializer)
-        merged = super().get_merged_config(**kwargs)
+        decode = kwargs.get("decode_compressed_response", self.decode_compressed_response)
+        # vcrpy's decoding step deep-copies every response, also one it leaves as it is (no
+        # content-encoding: every response this library stores); it runs only when needed.
+        merged = super().get_merged_config(**{**kwargs, "decode_compressed_response": False})
+        if decode:
+            merged["before_record_response"] = _compose(
+                _decode_compressed, merged["before_record_response"]
+            )
         # This cassette's options, in place of the registered default ``llm_body``.
         default_body = self.matchers[BODY_MATCHER]
         merged["match_on"] = [
@@ -104,6 +114,13 @@ class LLMVCR(_compat.VCR):
             merged["before_record_response"], scrubber
         )
         return merged
+
+
+def _decode_compressed(response: Any) -> Any:
+    """vcrpy's ``decode_response`` for a compressed response; any other is left as it is."""
+    if isinstance(response, dict) and header(response.get("headers") or {}, "content-encoding"):
+        return decode_response(response)
+    return response
 
 
 def use_cassette(path: str | os.PathLike[str] | Callable[..., Any] | None = None, **kwargs: Any):

@@ -437,6 +437,19 @@ class SecretDetector:
         self._keep = {n.lower() for n in keep_names}
         self._secret_headers = SECRET_HEADERS | providers.secret_headers()
         self._secret_query_params = SECRET_QUERY_PARAMS | providers.secret_query_params()
+        # Verdicts on names depend on these sets only: detectors built alike (one per
+        # cassette, the same options) share them, so a suite asks once per header name.
+        self._verdicts = _NAME_VERDICTS.setdefault(
+            (
+                frozenset(self._names),
+                frozenset(self._keep),
+                frozenset(self._secret_headers),
+                frozenset(self._secret_query_params),
+            ),
+            {},
+        )
+        if len(_NAME_VERDICTS) > 64:  # many distinct option sets: start again
+            _NAME_VERDICTS.clear()
         self._patterns = [re.compile(p) if isinstance(p, str) else p for p in patterns]
         self._known: dict[str, _KnownSecret] = {}
         for value in values:
@@ -452,6 +465,14 @@ class SecretDetector:
     # -- names -----------------------------------------------------------------------
     def is_secret_name(self, name: str, kind: NameKind = "field") -> bool:
         """Whether a value under this name is a secret (a header, JSON key, field, parameter)."""
+        verdict = self._verdicts.get((name, kind))
+        if verdict is None:
+            if len(self._verdicts) > 100_000:
+                self._verdicts.clear()
+            verdict = self._verdicts[name, kind] = self._is_secret_name(name, kind)
+        return verdict
+
+    def _is_secret_name(self, name: str, kind: NameKind) -> bool:
         lower = name.lower()
         if lower in self._keep:
             return False
@@ -650,9 +671,25 @@ def env_secrets(
         if name in listed:
             if len(value) >= 4:
                 found.append((name, value))
-        elif looks_like_credential(value) and _is_secret_words(split_words(name), "env"):
+        elif _secret_variable(name, value):
             found.append((name, value))
     return sorted(found)
+
+
+def _secret_variable(name: str, value: str) -> bool:
+    """Whether a variable is a secret by its name and value (remembered: every cassette's
+    scrubber reads the environment, and it changes little between tests)."""
+    verdict = _ENV_VERDICTS.get((name, value))
+    if verdict is None:
+        if len(_ENV_VERDICTS) > 10_000:
+            _ENV_VERDICTS.clear()
+        verdict = looks_like_credential(value) and _is_secret_words(split_words(name), "env")
+        _ENV_VERDICTS[name, value] = verdict
+    return verdict
+
+
+_ENV_VERDICTS: dict[tuple[str, str], bool] = {}
+_NAME_VERDICTS: dict[tuple[frozenset[str], ...], dict[tuple[str, str], bool]] = {}
 
 
 def hide_secrets_in_name(name: str, detector: SecretDetector | None = None) -> str:
