@@ -16,6 +16,8 @@ is then stopped and every variant replays all N requests offline, through the re
   c  vcrpy, its default ``match_on`` alone (bodies are not compared)
   d  the floor: the plain cassette loaded with ``yaml.CSafeLoader``, its responses served
      in recorded order by an ``httpx2.MockTransport``, no matching at all
+  a0 (with ``--baseline REF``) variant a with the llm_cassettes of git revision REF, on
+     the same cassette: today's code against an earlier one, in the same run
 
 Timed: the ``with use_cassette(...)`` block (cassette load, all N requests and their
 responses through the SDK). Not timed, the same for every variant: importing openai /
@@ -31,10 +33,12 @@ recording.
 
 Goals, checked in one run: at N = 1000, a is >= 2x faster than c (although a compares
 bodies and c does not) and within 1.5x of d; at N = 100, a is >= 8x faster than b; and
-a's growth from N = 250 to N = 1000 is within 10% of d's.
+a's growth from N = 250 to N = 1000 is within 10% of d's. Issue 15's: at N = 1000, a takes
+<= 0.6x a0's time (``--baseline``) and a peak RSS <= 1.2x d's; at N = 250, c / a >= 2; at
+N = 100, a <= 1.5x d.
 
 Run: python benchmarks/bench_matching.py [--sizes 100,250,1000] [--repeat K] [--full]
-     [--profile]   (cProfile of variant a at the largest N, top entries printed)
+     [--baseline REF] [--profile]   (cProfile of variant a at the largest N, top entries)
 """
 
 from __future__ import annotations
@@ -58,9 +62,10 @@ from typing import Any
 
 from _floor import stored_response  # benchmarks/ is sys.path[0] when run as a script
 
-VARIANTS = ("a", "b", "c", "d")
+VARIANTS = ("a", "a0", "b", "c", "d")
 LABELS = {
     "a": "llm-cassettes",
+    "a0": "llm-cassettes@base",
     "b": "vcrpy+body",
     "c": "vcrpy",
     "d": "floor",
@@ -368,7 +373,7 @@ def run_variant(variant: str, workdir: Path, n: int, warm_up: bool, profile: str
     )
 
     def replay() -> str:
-        if variant == "a":
+        if variant in ("a", "a0"):
             with use_cassette(workdir / f"llm-{n}.yaml", record_mode="none"):
                 return run_agent(client, n)
         if variant in ("b", "c"):
@@ -438,9 +443,12 @@ def _child(
         command.append("--no-warmup")
     if profile:
         command += ["--profile-out", profile]
-    out = subprocess.run(
-        command, check=True, capture_output=True, text=True, env={**os.environ}
-    ).stdout
+    env = {**os.environ}
+    if variant == "a0":  # the baseline's llm_cassettes first on the path
+        env["PYTHONPATH"] = os.pathsep.join(
+            filter(None, [str(workdir / "baseline"), env.get("PYTHONPATH")])
+        )
+    out = subprocess.run(command, check=True, capture_output=True, text=True, env=env).stdout
     return json.loads(out.strip().splitlines()[-1])
 
 
@@ -488,6 +496,9 @@ def report(runs: dict[tuple[int, str], list[dict[str, Any]]], sizes: list[int]) 
         return None if grow_a is None or grow_d is None else grow_a / grow_d
 
     checks = [
+        ("a / a0 at N=1000", lambda f: ratio(f, (1000, "a"), (1000, "a0")), "<= 0.6", 0.6, -1),
+        ("c / a at N=250", lambda f: ratio(f, (250, "c"), (250, "a")), ">= 2", 2.0, 1),
+        ("a / d at N=100", lambda f: ratio(f, (100, "a"), (100, "d")), "<= 1.5", 1.5, -1),
         ("c / a at N=1000", lambda f: ratio(f, (1000, "c"), (1000, "a")), ">= 2", 2.0, 1),
         ("a / d at N=1000", lambda f: ratio(f, (1000, "a"), (1000, "d")), "<= 1.5", 1.5, -1),
         ("b / a at N=100", lambda f: ratio(f, (100, "b"), (100, "a")), ">= 8", 8.0, 1),
@@ -504,10 +515,31 @@ def report(runs: dict[tuple[int, str], list[dict[str, Any]]], sizes: list[int]) 
             verdict = "n/a" if wall is None else "PASS" if sign * (wall - bound) >= 0 else "FAIL"
             line += f"  goal {goal:6s} {verdict}"
         print(line)
+    peak = ratio("peak_kib", (1000, "a"), (1000, "d"))
+    verdict = "n/a" if peak is None else "PASS" if peak <= 1.2 else "FAIL"
+    print(f"  {'peak RSS a / d at N=1000':26s} {_num(peak)}         goal <= 1.2  {verdict}")
+    base_peak = ratio("peak_kib", (1000, "a0"), (1000, "d"))
+    print(f"  {'peak RSS a0 / d at N=1000':26s} {_num(base_peak)}")
 
 
 def _num(value: float | None) -> str:
     return "   n/a" if value is None else f"{value:6.2f}"
+
+
+def _export(revision: str, target: Path) -> None:
+    """The package ``llm_cassettes`` as it was at a git revision, written under ``target``."""
+    import io
+    import tarfile
+
+    repo = Path(__file__).resolve().parents[1]
+    archive = subprocess.run(
+        ["git", "-C", str(repo), "archive", revision, "llm_cassettes"],
+        check=True,
+        capture_output=True,
+    ).stdout
+    target.mkdir(parents=True)
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        tar.extractall(target, filter="data")
 
 
 def main() -> None:
@@ -517,6 +549,7 @@ def main() -> None:
     parser.add_argument("--full", action="store_true", help="run variant b at every N")
     parser.add_argument("--no-warmup", action="store_true", help="time the SDK's first call too")
     parser.add_argument("--profile", action="store_true", help="cProfile variant a at max N")
+    parser.add_argument("--baseline", help="git revision whose llm_cassettes runs as a0")
     parser.add_argument("--variant", help=argparse.SUPPRESS)
     parser.add_argument("--workdir", help=argparse.SUPPRESS)
     parser.add_argument("--n", type=int, help=argparse.SUPPRESS)
@@ -531,6 +564,8 @@ def main() -> None:
     sizes = sorted({int(s) for s in args.sizes.split(",") if s.strip()})
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
+        if args.baseline:
+            _export(args.baseline, workdir / "baseline")
         started = time.perf_counter()
         info = record(workdir, sizes)
         print(
@@ -548,6 +583,8 @@ def main() -> None:
             for n in sizes:
                 for variant in VARIANTS:
                     if variant == "b" and n != 100 and not args.full:
+                        continue
+                    if variant == "a0" and not args.baseline:
                         continue
                     result = _child(variant, workdir, n, warm_up)
                     if result["digest"] != info[n]["digest"]:

@@ -204,8 +204,16 @@ class LLMCassette(Cassette):
             fn for m, fn in keyed if fn is not None and not hasattr(m, "options")
         ]
         self._pairwise = [m for m, fn in keyed if fn is None]
+        # The index: each interaction's key (canonical body, or vcrpy's key when matched as
+        # plain vcrpy matched it) and the interactions per key in recorded order. Built
+        # lazily, in recorded order: ``_keys`` covers a prefix of ``data``.
         self._index: dict[Hashable, list[int]] = defaultdict(list)
         self._keys: list[Hashable] = []
+        # Before any body is canonicalized, the request's exact bytes: a live request whose
+        # bytes equal a loaded one's has its canonical body too (see ``_exact_match``).
+        self._exact: dict[Hashable, list[int]] = defaultdict(list)
+        self._groups: dict[Hashable, list[int]] = defaultdict(list)
+        self._group_cursor: dict[Hashable, int] = {}
         #: per interaction: how it was recorded (saved as such) / how it is matched now
         self._recorded_legacy: list[bool] = []
         self._matched_legacy: list[bool] = []
@@ -213,7 +221,8 @@ class LLMCassette(Cassette):
         self._any_legacy = False
         self._cursor: dict[Hashable, int] = {}
         self._loading = False
-        self._last: tuple[Request | None, tuple[Hashable, ...], Request | None] = (None, (), None)
+        self._last: tuple[Request | None, Request | None] = (None, None)
+        self._last_keys: tuple[Request | None, tuple[Hashable, ...]] = (None, ())
         self._added = Provenance({}, set())
 
     # -- keys ----------------------------------------------------------------------------
@@ -223,29 +232,53 @@ class LLMCassette(Cassette):
     def _legacy_key(self, request: Request) -> Hashable:
         return (_LEGACY_KEY, *(fn(request) for fn in self._legacy_key_fns))
 
-    def _live_keys(self, request: Request) -> tuple[tuple[Hashable, ...], Request | None]:
-        """Keys of a live request, body bucket first, after the record hooks (cached: vcrpy
-        asks several times per request)."""
-        last_request, last_keys, last_filtered = self._last
+    def _exact_key(self, request: Request) -> Hashable | None:
+        """vcrpy's key, the content type and the exact body: equal exact keys mean equal
+        canonical keys (the body key is a function of the body and its content type)."""
+        body = request.body
+        if body is not None and not isinstance(body, bytes):
+            return None  # a file-like body: only the canonical path reads it
+        return (self._legacy_key(request), request.headers.get("content-type"), body)
+
+    def _live_filtered(self, request: Request) -> Request | None:
+        """A live request after the record hooks (cached: vcrpy asks several times)."""
+        last_request, last_filtered = self._last
         if last_request is request:
-            return last_keys, last_filtered
+            return last_filtered
         filtered = self.filter_request(request)
-        keys: tuple[Hashable, ...] = ()
-        if filtered:
-            keys = (self._body_key(filtered),)
-            if self._any_legacy:
-                keys += (self._legacy_key(filtered),)
-        self._last = (request, keys, filtered)
+        self._last = (request, filtered)
+        return filtered
+
+    def _live_keys(self, request: Request) -> tuple[tuple[Hashable, ...], Request | None]:
+        """Keys of a live request, body bucket first, after the record hooks (cached)."""
+        filtered = self._live_filtered(request)
+        if not filtered:
+            return (), filtered
+        last_request, last_keys = self._last_keys
+        if last_request is request:
+            return last_keys, filtered
+        keys: tuple[Hashable, ...] = (self._body_key(filtered),)
+        if self._any_legacy:
+            keys += (self._legacy_key(filtered),)
+        self._last_keys = (request, keys)
         return keys, filtered
 
     def recorded_for(self, request: Request) -> int:
         """How many stored interactions answer exactly this live request (played or not)."""
         keys, _ = self._live_keys(request)
+        self._complete_index()
         return len(self._index.get(keys[0], ())) if keys else 0
 
     def _stored_key(self, index: int) -> Hashable:
         request = self.data[index][0]
         return self._legacy_key(request) if self._matched_legacy[index] else self._body_key(request)
+
+    def _complete_index(self) -> None:
+        """Key every interaction not keyed yet (canonicalizing bodies), in recorded order."""
+        for index in range(len(self._keys), len(self.data)):
+            key = self._stored_key(index)
+            self._keys.append(key)
+            self._index[key].append(index)
 
     # -- recording -----------------------------------------------------------------------
     def load_interactions(self) -> None:
@@ -261,7 +294,8 @@ class LLMCassette(Cassette):
             self._loading = False
             if gc_was_enabled:
                 gc.enable()
-        # Only now is the file's metadata known (vcrpy sets it after appending): index.
+        # Only now is the file's metadata known (vcrpy sets it after appending): how each
+        # interaction is matched. Bodies are canonicalized later, when a request needs them.
         default = file_matching(self.file_metadata)
         for index in range(len(self.data)):
             origin = self._origin[index]
@@ -269,9 +303,14 @@ class LLMCassette(Cassette):
             self._recorded_legacy.append(legacy)
             self._matched_legacy.append(legacy and self.match_as_recorded)
             self._any_legacy = self._any_legacy or self._matched_legacy[-1]
-            key = self._stored_key(index)
-            self._keys.append(key)
-            self._index[key].append(index)
+        if self._any_legacy or self._pairwise:
+            self._complete_index()
+            return
+        for index, (request, _) in enumerate(self.data):
+            exact = self._exact_key(request)
+            group = exact[0] if exact is not None else None
+            self._exact[exact].append(index)
+            self._groups[group].append(index)
 
     def append(self, request: Request, response: Any) -> None:
         origin = response.pop(LOAD_INFO, None) if isinstance(response, dict) else None
@@ -293,25 +332,24 @@ class LLMCassette(Cassette):
         self._origin.append(None)
         self._recorded_legacy.append(False)
         self._matched_legacy.append(False)
-        index = before
-        key = self._body_key(self.data[index][0])
-        self._keys.append(key)
-        self._index[key].append(index)
+        self._complete_index()  # keys this one too (recorded now, it is never exact-matched)
         self._added.note(request.headers, request.body, request.uri)  # raw: SDK header intact
         if self.record_mode != RecordMode.ALL:
             # Recorded now, so already answered: the next identical request must not
             # replay it.
-            self.play_counts[index] += 1
+            self.play_counts[before] += 1
 
     def rewind(self) -> None:
         super().rewind()
         self._cursor.clear()
+        self._group_cursor.clear()
 
     # -- lookup --------------------------------------------------------------------------
     def _candidates(self, request: Request) -> Iterator[int]:
         keys, filtered = self._live_keys(request)
         if filtered is None:
             return
+        self._complete_index()
         for key in keys:
             for index in self._index.get(key, ()):
                 if not self._pairwise or requests_match(
@@ -328,9 +366,13 @@ class LLMCassette(Cassette):
             return next(self._candidates(request), None)
         if self._pairwise:
             return next((i for i in self._candidates(request) if self.play_counts[i] == 0), None)
+        exact = self._exact_match(request)
+        if exact is not None:
+            return exact
         keys, filtered = self._live_keys(request)
         if filtered is None:
             return None
+        self._complete_index()
         for key in keys:  # an interaction matched on its body first, then a legacy one
             bucket = self._index.get(key, ())
             start = self._cursor.get(key, 0)
@@ -341,14 +383,43 @@ class LLMCassette(Cassette):
             self._cursor[key] = len(bucket)
         return None
 
+    def _exact_match(self, request: Request) -> int | None:
+        """The interaction the index would answer with, found without canonicalizing a body.
+
+        A loaded interaction whose request has the live request's exact bytes (and
+        vcrpy's key, and content type) is in the live request's bucket; it is the one
+        the index picks when no unplayed interaction recorded before it has the same
+        vcrpy key (only those could share the bucket). Replaying in recorded order, as
+        tests do, that always holds. Otherwise None: the index decides.
+        """
+        if not self._exact:
+            return None
+        filtered = self._live_filtered(request)
+        if not filtered:
+            return None
+        exact = self._exact_key(filtered)
+        if exact is None:
+            return None
+        for index in self._exact.get(exact, ()):
+            if self.play_counts[index] == 0:
+                return index if self._first_unplayed(exact[0]) == index else None
+        return None
+
+    def _first_unplayed(self, group: Hashable) -> int | None:
+        members = self._groups[group]
+        position = self._group_cursor.get(group, 0)
+        while position < len(members) and self.play_counts[members[position]]:
+            position += 1
+        self._group_cursor[group] = position
+        return members[position] if position < len(members) else None
+
     def __contains__(self, request: Request) -> bool:
         return self._next_unplayed(request) is not None
 
     def can_play_response_for(self, request: Request) -> bool:
         if self.record_mode == RecordMode.ALL:
             return False
-        _, filtered = self._live_keys(request)
-        if not filtered:
+        if not self._live_filtered(request):
             return False
         found = (self.rewound or self.allow_playback_repeats) and request in self
         if not found and self.write_protected:
@@ -437,6 +508,7 @@ class LLMCassette(Cassette):
     def new_interactions(self) -> list[tuple[Request, Any]]:
         if self._pairwise:
             return super().new_interactions()
+        self._complete_index()
         old = set(self._keys[: self.loaded_count])
         return [item for item, key in zip(self.data, self._keys, strict=True) if key not in old]
 
@@ -446,6 +518,7 @@ class LLMCassette(Cassette):
         recorded = self.data[self.loaded_count :]
         if self.drop_unused_requests:
             return recorded
+        self._complete_index()
         recorded_keys = set(self._keys[self.loaded_count :])
         # A legacy interaction is replaced by a re-recording of its method and URL.
         recorded_legacy = {self._legacy_key(request) for request, _ in recorded}
