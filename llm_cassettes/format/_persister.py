@@ -90,7 +90,9 @@ class CassettePersister:
                 continue
             data = _deserialize(serializer, text, path)
             default = file_matching(data.get("metadata"))
-            for index, item in enumerate(data["interactions"]):
+            items = data["interactions"]
+            for index, item in enumerate(items):
+                items[index] = None  # each form of a large cassette in memory once, not twice
                 request, response = _interaction(item, f"{path}: interactions[{index}]")
                 # How it was recorded and where from, for the cassette (it takes this off).
                 matching = interaction_matching(response.pop(MATCHING_KEY, None), default)

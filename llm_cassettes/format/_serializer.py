@@ -396,16 +396,25 @@ class CassetteSerializer:
     # ----------------------------------------------------------------- loading --
     def deserialize(self, text: str, source: str = "<cassette>") -> dict[str, Any]:
         """The vcrpy cassette dict for a stored cassette (raw bodies again)."""
-        return self.decode(_yaml.load(text, source), source)
+        return self.decode(_yaml.load(text, source), source, consume=True)
 
-    def decode(self, data: Any, source: str = "<cassette>") -> dict[str, Any]:
-        """The vcrpy cassette dict for stored data, however it was parsed (YAML, JSON)."""
+    def decode(
+        self, data: Any, source: str = "<cassette>", *, consume: bool = False
+    ) -> dict[str, Any]:
+        """The vcrpy cassette dict for stored data, however it was parsed (YAML, JSON).
+
+        ``consume=True`` lets go of each parsed interaction once it is decoded (``data``
+        is left without them): a large cassette is never in memory twice.
+        """
         if not isinstance(data, dict) or not isinstance(data.get("interactions"), list):
             raise CassetteFormatError(
                 f"{source}: not a cassette (expected a mapping with an 'interactions' list)"
             )
         interactions = []
-        for index, item in enumerate(data["interactions"]):
+        stored = data["interactions"]
+        for index, item in enumerate(stored):
+            if consume:
+                stored[index] = None
             where = f"{source}: interactions[{index}]"
             if not isinstance(item, dict) or "request" not in item or "response" not in item:
                 raise CassetteFormatError(f"{where}: expected 'request' and 'response' keys")
@@ -415,6 +424,8 @@ class CassetteSerializer:
                 raise
             except (TypeError, ValueError, LookupError, AttributeError) as exc:  # hand-edited
                 raise CassetteFormatError(f"{where}: {type(exc).__name__}: {exc}") from exc
+        if consume:
+            stored.clear()
         result: dict[str, Any] = {"version": data.get("version", 1), "interactions": interactions}
         if data.get("metadata"):
             result["metadata"] = data["metadata"]
@@ -565,7 +576,7 @@ class WrappedSerializer:
             raise CassetteFormatError(f"{source}: cannot be read ({type(exc).__name__}: {exc})")
         if too_deep(data, _yaml.MAX_DEPTH):
             raise CassetteFormatError(deep)
-        return self.serializer.decode(data, source)
+        return self.serializer.decode(data, source, consume=True)
 
 
 _VALIDATED: set[tuple[type, int]] = set()
