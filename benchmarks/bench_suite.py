@@ -237,8 +237,16 @@ def _project(root: Path, modules: int, tests: int, base_url: str) -> None:
         (root / "tests" / f"test_module{module}.py").write_text(text)
 
 
+#: Plugins installed beside these in a development environment, unrelated to cassettes:
+#: off in every variant, so the floor is the tests alone (hypothesis' plugin imports
+#: hypothesis at the end of a session, ~0.5 s; langsmith's wraps every test).
+UNRELATED_PLUGINS = ("hypothesispytest", "langsmith_plugin", "anyio", "platformdirs")
+
+
 def _flags(variant: str) -> list[str]:
     flags = ["-p", "no:xdist", "-p", "no:cacheprovider", "-q"]
+    for name in UNRELATED_PLUGINS:
+        flags += ["-p", f"no:{name}"]
     if variant == "floor":
         return [*flags, "-p", "no:recording", "-p", "no:llm_cassettes"]
     if variant == "vanilla":

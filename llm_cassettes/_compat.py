@@ -24,6 +24,7 @@ import it inside the function that needs it.
 from __future__ import annotations
 
 import contextlib
+import copy
 import functools
 import importlib
 import importlib.util
@@ -37,6 +38,7 @@ import vcr
 import vcr.cassette
 import vcr.matchers
 import vcr.patch
+import vcr.request
 from vcr.request import Request
 
 __all__ = [
@@ -44,6 +46,7 @@ __all__ = [
     "VCRPY_DEFAULT_MATCH_ON",
     "Cassette",
     "CassetteContext",
+    "CopyableRequest",
     "TransportMethod",
     "adopt",
     "extra_cassette_paths",
@@ -382,9 +385,37 @@ def extra_cassette_paths(instance: vcr.VCR) -> list[str]:
 
 
 # ---------------------------------------------------------------------- requests on disk --
+class CopyableRequest(Request):
+    """vcrpy's ``Request``, deep-copied without the generic machinery.
+
+    vcrpy deep-copies a request each time it runs the ``before_record_request`` hooks
+    (every loaded and every live request); ``copy.deepcopy`` walks its header dict
+    entry by entry. A request's state is its method, URI (and its parse, a tuple),
+    body (bytes, or a list for an iterator) and a ``HeadersDict`` whose private
+    ``_store`` maps each lowercased name to ``(name, value)``; values are strings.
+    """
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> CopyableRequest:
+        new = object.__new__(type(self))
+        memo[id(self)] = new
+        state = dict(self.__dict__)
+        headers = state.pop("_headers")
+        copied = vcr.request.HeadersDict()
+        copied._store = {
+            lower: (name, value if isinstance(value, (str, bytes)) else copy.deepcopy(value, memo))
+            for lower, (name, value) in headers._store.items()
+        }
+        for name, value in state.items():
+            if not isinstance(value, (str, bytes, bool, tuple, type(None))):
+                state[name] = copy.deepcopy(value, memo)  # a list body, a hook's attribute
+        new.__dict__.update(state)
+        new._headers = copied
+        return new
+
+
 def request_from_dict(data: dict[str, Any]) -> Request:
-    """vcrpy's in-memory request from its stored form (``Request._from_dict``)."""
-    return Request._from_dict(data)  # type: ignore[no-any-return]
+    """vcrpy's in-memory request from its stored form (as ``Request._from_dict``)."""
+    return CopyableRequest(**data)
 
 
 def request_to_dict(request: Request) -> dict[str, Any]:

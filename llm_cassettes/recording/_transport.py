@@ -152,7 +152,7 @@ def _lookup(
 
     The same decisions, in the same order, as vcrpy's httpx stub.
     """
-    vcr_request = Request(request.method, str(request.url), body, request.headers)
+    vcr_request = _compat.CopyableRequest(request.method, str(request.url), body, request.headers)
     if cassette.can_play_response_for(vcr_request):
         return vcr_request, _replayed(cassette, vcr_request, httpx, started)
     if cassette.write_protected and cassette.filter_request(vcr_request):

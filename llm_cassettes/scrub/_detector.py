@@ -452,6 +452,8 @@ class SecretDetector:
             _NAME_VERDICTS.clear()
         self._patterns = [re.compile(p) if isinstance(p, str) else p for p in patterns]
         self._known: dict[str, _KnownSecret] = {}
+        #: grows with each secret value learned: what was scrubbed before may change
+        self.version = 0
         for value in values:
             if value:
                 self._add(_KnownSecret(value, REDACTED, "secret value (secret_values)", False))
@@ -492,6 +494,7 @@ class SecretDetector:
         if known.value not in self._known:
             self._known[known.value] = known
             self._compiled = None
+            self.version += 1
 
     def learn(self, value: str, kind: str = "repeats a secret found in a secret position") -> bool:
         """Treat ``value`` as a secret wherever it appears: it was found in a secret place.

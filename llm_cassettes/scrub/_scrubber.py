@@ -140,6 +140,19 @@ class Scrubber:
         self._keep = keep
         self._report = report
         self._is_secret_name = functools.lru_cache(maxsize=4096)(self.detector.is_secret_name)
+        # Texts found to hold nothing to scrub (or learn), with the detector's version then:
+        # a live request repeats the bytes of the recorded one, which was scrubbed at load.
+        self._clean: dict[tuple[str, Any, str], int] = {}
+
+    def _is_clean(self, kind: str, value: Any, context: str) -> bool:
+        return self._clean.get((kind, value, context)) == self.detector.version
+
+    def _note_clean(self, kind: str, value: Any, context: str, version: int) -> None:
+        if self.detector.version != version:
+            return  # something was learned meanwhile
+        if len(self._clean) >= 4096:
+            self._clean.clear()
+        self._clean[kind, value, context] = version
 
     @property
     def enabled(self) -> bool:
@@ -209,10 +222,13 @@ class Scrubber:
             elif "string" in body:
                 self.learn_body(body["string"], content_type)
             return
-        if isinstance(body, bytes):
-            body = body.decode("utf-8", "surrogateescape")
-        if isinstance(body, str) and body:
-            self._learn_text(body, content_type)
+        if isinstance(body, (bytes, str)) and body:
+            if self._clean.get(("learn", body, content_type)) is not None:
+                return  # learned from before: the same text teaches nothing new
+            version = self.detector.version
+            text = body.decode("utf-8", "surrogateescape") if isinstance(body, bytes) else body
+            self._learn_text(text, content_type)
+            self._note_clean("learn", body, content_type, version)
 
     def _learn_text(self, text: str, content_type: str) -> None:
         media = media_type(content_type)
@@ -329,6 +345,17 @@ class Scrubber:
         """A URL with its credentials redacted; scheme, host and port stay as they are."""
         if not self.enabled or not url:
             return url
+        if where is None:  # nothing reported: a URL seen clean is clean until a secret is learned
+            if self._is_clean("url", url, ""):
+                return url
+            version = self.detector.version
+            scrubbed = self._url(url, None)
+            if scrubbed == url:
+                self._note_clean("url", url, "", version)
+            return scrubbed
+        return self._url(url, where)
+
+    def _url(self, url: str, where: str | None) -> str:
         try:
             parts = urlsplit(url)
             password = parts.password
@@ -370,6 +397,18 @@ class Scrubber:
 
     def body(self, body: Any, content_type: str = "", where: str | None = None) -> Any:
         """A raw body (``str`` or ``bytes``) with secrets redacted, of the same type."""
+        if where is None and self.enabled and isinstance(body, (bytes, str)) and body:
+            # Nothing reported: a body seen clean is clean until a secret is learned.
+            if self._is_clean("body", body, content_type):
+                return body
+            version = self.detector.version
+            scrubbed = self._body(body, content_type)
+            if scrubbed == body:
+                self._note_clean("body", body, content_type, version)
+            return scrubbed
+        return self._body(body, content_type, where)
+
+    def _body(self, body: Any, content_type: str = "", where: str | None = None) -> Any:
         if isinstance(body, bytes):
             return self.raw(body, where, content_type)
         if isinstance(body, str):
