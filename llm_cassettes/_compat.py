@@ -29,6 +29,7 @@ import functools
 import importlib
 import importlib.util
 import inspect
+import weakref
 from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass
 from types import ModuleType
@@ -155,11 +156,31 @@ def vcrpy_patchers(
     one by one.
     """
     builder = vcr.patch.CassettePatcherBuilder(cassette)
+    yield _letting_go(builder, cassette)  # first, so it exits last: after every unpatch
     skipped = set(skip) | set(getattr(cassette, "skip_patchers", ()) or ())
     for name, (method, module) in _PATCHER_GROUPS.items():
         if name not in skipped and _importable(module):
             yield from getattr(builder, method)()
     yield from builder._build_patchers_from_mock_triples(cassette.custom_patches)
+
+
+@contextlib.contextmanager
+def _letting_go(builder: Any, cassette: Any) -> Iterator[None]:
+    """Once unpatched, vcrpy's per-cassette connection classes refer to the cassette weakly.
+
+    vcrpy builds a subclass per patched class with the cassette as a class attribute
+    (``_build_cassette_subclass``, kept in ``_class_to_cassette_subclass``); classes
+    live in reference cycles, so every cassette, and all it loaded, stayed in memory
+    until the cyclic collector ran, and made it run longer. A connection made inside
+    the cassette and used after it still reaches it while anything else holds it.
+    """
+    try:
+        yield
+    finally:
+        proxy = weakref.proxy(cassette)
+        for subclass in getattr(builder, "_class_to_cassette_subclass", {}).values():
+            if subclass.__dict__.get("cassette") is cassette:
+                subclass.cassette = proxy
 
 
 @dataclass(frozen=True)

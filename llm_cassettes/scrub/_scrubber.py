@@ -143,6 +143,7 @@ class Scrubber:
         # Texts found to hold nothing to scrub (or learn), with the detector's version then:
         # a live request repeats the bytes of the recorded one, which was scrubbed at load.
         self._clean: dict[tuple[str, Any, str], int] = {}
+        self._header_actions: dict[str, str] = {}  # a function of the options alone
 
     def _is_clean(self, kind: str, value: Any, context: str) -> bool:
         return self._clean.get((kind, value, context)) == self.detector.version
@@ -306,6 +307,14 @@ class Scrubber:
     # -- headers -------------------------------------------------------------------
     def header_action(self, name: str) -> str:
         """``redact``, ``drop`` or ``keep``: what happens to a header of this name."""
+        action = self._header_actions.get(name)
+        if action is None:
+            if len(self._header_actions) >= 4096:
+                self._header_actions.clear()
+            action = self._header_actions[name] = self._header_action(name)
+        return action
+
+    def _header_action(self, name: str) -> str:
         lower = name.lower()
         if not self.enabled or lower in self._keep:
             return "keep"

@@ -133,7 +133,8 @@ def test_vcrpy_builds_its_patches_group_by_group() -> None:
     patched = [p.attribute for p in _compat.vcrpy_patchers(cassette) if hasattr(p, "attribute")]
     assert {"HTTPConnection", "HTTPSConnection", "handle_request"} <= set(patched), message
     only_httplib = _compat.vcrpy_patchers(cassette, skip=set(_compat._PATCHER_GROUPS) - {"httplib"})
-    assert {p.attribute for p in only_httplib} == {"HTTPConnection", "HTTPSConnection"}, message
+    attributes = {p.attribute for p in only_httplib if hasattr(p, "attribute")}
+    assert attributes == {"HTTPConnection", "HTTPSConnection"}, message
 
 
 def test_vcrpy_keeps_the_original_httpx_transport_methods() -> None:
