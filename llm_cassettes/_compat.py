@@ -30,7 +30,7 @@ import importlib
 import importlib.util
 import inspect
 import weakref
-from collections.abc import Callable, Collection, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
@@ -415,6 +415,25 @@ class CopyableRequest(Request):
     body (bytes, or a list for an iterator) and a ``HeadersDict`` whose private
     ``_store`` maps each lowercased name to ``(name, value)``; values are strings.
     """
+
+    def _set_headers(self, value: Any) -> None:
+        """As vcrpy's setter (``HeadersDict(value)``), its per-key steps inlined: the first
+        spelling of a name kept, a list's first value, the mapping's own ``[key]``."""
+        if isinstance(value, vcr.request.HeadersDict) or not isinstance(value, Mapping):
+            Request.headers.fset(self, value)  # type: ignore[attr-defined]
+            return
+        headers = vcr.request.HeadersDict()
+        store = headers._store
+        for name in value:
+            item = value[name]
+            if isinstance(item, (tuple, list)):
+                item = item[0]
+            lower = name.lower()
+            known = store.get(lower)
+            store[lower] = (known[0] if known else name, item)
+        self._headers = headers
+
+    headers = property(Request.headers.fget, _set_headers)  # type: ignore[attr-defined]
 
     def __deepcopy__(self, memo: dict[int, Any]) -> CopyableRequest:
         new = object.__new__(type(self))

@@ -9,6 +9,7 @@ their vcrpy-backed attributes here and import them when first asked.
 from __future__ import annotations
 
 import importlib
+import sys
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -21,7 +22,10 @@ def lazy_attributes(package: str, where: Mapping[str, str]) -> Callable[[str], A
 
     def __getattr__(name: str) -> Any:
         if name in where:
-            return getattr(importlib.import_module(where[name], package), name)
+            value = getattr(importlib.import_module(where[name], package), name)
+            # Kept on the package: the next lookup (a hook runs per test) is a plain one.
+            setattr(sys.modules[package], name, value)
+            return value
         raise AttributeError(f"module {package!r} has no attribute {name!r}")
 
     return __getattr__

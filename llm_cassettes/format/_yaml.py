@@ -31,6 +31,7 @@ and on every cassette in the repository.
 from __future__ import annotations
 
 import re
+import sys
 from typing import Any
 
 import yaml
@@ -87,9 +88,9 @@ _MAYBE_ANCHOR = re.compile(r"&(?<![^\s\[{,:\ufeff]&)[^\s\[\]{},]")
 # A plain scalar starts at the start of a line (after its indentation), after a mapping's
 # ": ", a sequence's "- ", an explicit key's "? ", or inside a flow collection after "[", "{"
 # or ",". Each context is its own pattern so that it begins with a literal (the regex engine
-# then skips to it at C speed); "(?=(...))\1" is an atomic group (no backtracking into the
-# whitespace), which Python 3.10 lacks as syntax. Contexts also match inside quoted and block
-# scalars: that only sends a few more texts to libyaml, never fewer.
+# then skips to it at C speed), followed by atomic whitespace (no backtracking into it).
+# Contexts also match inside quoted and block scalars: that only sends a few more texts
+# to libyaml, never fewer.
 _END = r"[ \t]*(?:\Z|[\r\n,\]}#]|:(?:[ \t\r\n]|\Z))"  # where a plain scalar ends
 #: Plain scalars both loaders read as the same value: canonical integers that fit 64 bits,
 #: decimal floats of ordinary size (exponent with a sign, as PyYAML writes them; ryaml keeps
@@ -112,19 +113,26 @@ _DIFFERENT = (
 )
 #: At the start of a line (column 0): a directive or a document marker.
 _DOCUMENT = r"|(?<=[\r\n])(?:%|(?:---|\.\.\.)(?:[ \t\r\n]|\Z))"
+#: Whitespace taken whole, never given back one character at a time (an atomic group:
+#: possessive on Python 3.11+, emulated with a lookahead and its backreference before).
+_SPACES, _SPACE = (
+    (r"[ \t]*+", r"[ \t]++")
+    if sys.version_info >= (3, 11)
+    else (r"(?=([ \t]*))\1", r"(?=([ \t]+))\1")
+)
 _NEEDS_LIBYAML = (
-    re.compile(r"\n(?=([ \t]*))\1(?:" + _DIFFERENT + _DOCUMENT + ")"),
-    re.compile(r"\r(?=([ \t]*))\1(?:" + _DIFFERENT + _DOCUMENT + ")"),  # "\r" alone ends lines too
-    re.compile(r"\A(?:%|(?:---|\.\.\.)(?:[ \t\r\n]|\Z)|(?=([ \t]*))\1" + _DIFFERENT + ")"),
+    re.compile(r"\n" + _SPACES + "(?:" + _DIFFERENT + _DOCUMENT + ")"),
+    re.compile(r"\r" + _SPACES + "(?:" + _DIFFERENT + _DOCUMENT + ")"),  # "\r" alone ends lines
+    re.compile(r"\A(?:%|(?:---|\.\.\.)(?:[ \t\r\n]|\Z)|" + _SPACES + _DIFFERENT + ")"),
 ) + tuple(
     re.compile(context + _DIFFERENT)
     for context in (
-        r":(?=([ \t]+))\1",
-        r"-(?=([ \t]+))\1",
-        r"\?(?=([ \t]+))\1",
-        r",(?=([ \t]*))\1",
-        r"\[(?=([ \t]*))\1",
-        r"\{(?=([ \t]*))\1",
+        ":" + _SPACE,
+        "-" + _SPACE,
+        r"\?" + _SPACE,
+        "," + _SPACES,
+        r"\[" + _SPACES,
+        r"\{" + _SPACES,
     )
 )
 

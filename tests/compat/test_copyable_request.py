@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 
+import httpx2
 from vcr.request import HeadersDict, Request
 
 from llm_cassettes._compat import CopyableRequest, request_from_dict
@@ -76,3 +77,19 @@ def test_requests_read_from_a_cassette_are_copyable() -> None:
         "body": None,
         "headers": {"a": ["b"]},
     }
+
+
+def test_headers_are_read_as_vcrpy_reads_them() -> None:
+    """Names kept as first spelled, a list's first value, duplicates joined as the mapping
+    joins them (httpx: comma-separated), lookups case-insensitive."""
+    cases = [
+        {"Content-Type": "application/json", "content-type": "text/plain", "X-A": ["1", "2"]},
+        httpx2.Headers([("X-Dup", "a"), ("x-dup", "b"), ("Authorization", "Bearer k")]),
+        {"a": ("t1", "t2")},
+        [("Key", "v"), ("key", "w")],
+    ]
+    for headers in cases:
+        ours = CopyableRequest("GET", "https://x.io/", None, headers).headers
+        theirs = Request("GET", "https://x.io/", None, headers).headers
+        assert ours._store == theirs._store, headers
+        assert type(ours) is HeadersDict
