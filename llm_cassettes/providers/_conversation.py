@@ -88,6 +88,9 @@ class Exchange:
     tool_name: str | None = None
     #: request fields read into ``messages``: ``diff`` shows their changes as the prompt
     prompt_fields: tuple[str, ...] = ()
+    #: how a streamed answer ended when not at its end (the client stopped reading, or
+    #: the connection broke off); ``None`` for a whole stream or a plain body
+    stream_end: str | None = None
 
     @property
     def endpoint(self) -> str:

@@ -496,6 +496,55 @@ def test_diff_a_rerecording_with_a_changed_answer(
     )
 
 
+def _first_words(client: openai.OpenAI, words: int | None = None) -> str:
+    """Stream an answer; stop reading after ``words`` chunks with content (all if None)."""
+    stream = client.chat.completions.create(
+        model="gpt-4o", messages=[{"role": "user", "content": QUESTION}], stream=True
+    )
+    seen: list[str] = []
+    try:
+        for chunk in stream:
+            if chunk.choices and chunk.choices[0].delta.content:
+                seen.append(chunk.choices[0].delta.content)
+                if words is not None and len(seen) == words:
+                    break
+    except openai.APIConnectionError:
+        pass  # the server broke the stream off: what arrived was recorded with the error
+    finally:
+        stream.close()
+    return "".join(seen)
+
+
+def test_show_and_diff_tell_a_stream_that_ended_early(
+    tmp_path: Path, fake_openai_factory: Callable[..., FakeOpenAI], cli: Run
+) -> None:
+    """A stream the client stopped reading, or the server broke off, is said to be one:
+    its answer is only what arrived, which a reviewer must not take for the whole."""
+    whole = record(tmp_path / "whole.yaml", fake_openai_factory(), _first_words)
+    cut = record(tmp_path / "cut.yaml", fake_openai_factory(), lambda c: _first_words(c, 2))
+    dropped = record(tmp_path / "dropped.yaml", fake_openai_factory(drop_after=3), _first_words)
+
+    code, out, _ = cli("show", whole)
+    assert code == 0
+    assert "stream " not in out.replace("streamed", "")
+    code, out, _ = cli("show", cut)
+    assert code == 0
+    assert "  stream cut short: the client stopped reading before the end\n" in out
+    code, out, _ = cli("show", dropped)
+    assert code == 0
+    assert "  stream broken off: RemoteProtocolError: " in out
+    code, markdown, _ = cli("show", "--format", "markdown", cut)
+    assert "**Stream cut short: the client stopped reading before the end**" in markdown
+
+    code, out, _ = cli("diff", whole, cut)
+    assert code == 1
+    assert "interactions[0] POST /v1/chat/completions: answer changed, stream end changed" in out
+    assert "    - whole stream\n    + cut short: the client stopped reading before the end" in out
+    code, out, _ = cli("diff", cut, dropped)
+    assert code == 1
+    assert "stream end changed" in out and "+ broken off: RemoteProtocolError" in out
+
+
 def test_diff_answer_tool_call_and_parameter_changes(
     tmp_path: Path, fake_openai: FakeOpenAI, cli: Run
 ) -> None:

@@ -194,6 +194,9 @@ def compare(old: Exchange, new: Exchange) -> list[tuple[str, list[str]]]:
     other = _line_diff(_unshaped_answer_lines(old), _unshaped_answer_lines(new))
     if other:
         details.append(("result changed", other))
+    if old.stream_end != new.stream_end:
+        ended = [old.stream_end or "whole stream"], [new.stream_end or "whole stream"]
+        details.append(("stream end changed", _line_diff(*ended)))
     return details
 
 

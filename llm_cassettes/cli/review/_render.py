@@ -202,6 +202,8 @@ def exchange_text(exchange: Exchange, style: Style, limit: int | None) -> list[s
         out.extend(_indent(shorten(_unshaped_answer(exchange.other), limit), "    "))
     if not (exchange.error or exchange.answer or exchange.other is not None):
         out.append("    " + style("(empty)", "dim"))
+    if exchange.stream_end:
+        out.append("  " + style("stream " + exchange.stream_end, "red"))
     usage = _usage_line(exchange.usage)
     if usage:
         out.append("  " + style(f"usage: {usage}", "dim"))
@@ -291,6 +293,8 @@ def exchange_markdown(exchange: Exchange, limit: int | None) -> list[str]:
         out += [fence(shorten(_unshaped_answer(exchange.other), limit)), ""]
     if not (exchange.error or exchange.answer or exchange.other is not None):
         out += ["_(empty)_", ""]
+    if exchange.stream_end:
+        out += [f"**Stream {exchange.stream_end}**", ""]
     usage = _usage_line(exchange.usage)
     if usage:
         out += [f"_Usage: {usage}_", ""]

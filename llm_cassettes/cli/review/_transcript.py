@@ -28,7 +28,9 @@ from ..._errors import CassetteFormatError
 from ..._wire import decompress, header, parse_sse
 from ...format import (
     ASYNC_STREAM,
+    COMPLETE_KEY,
     ERROR,
+    ERROR_KEY,
     RESULT,
     STREAM,
     TYPE_KEY,
@@ -146,6 +148,7 @@ def _read_response(exchange: Exchange, response: Any, reader: ConversationReader
     exchange.status = int(code) if isinstance(code, (int, str)) and str(code).isdigit() else None
     headers = response.get("headers") or {}
     body = response.get("body")
+    exchange.stream_end = _stream_end(body)
     raw = body.get("string") if isinstance(body, Mapping) else body
     if isinstance(raw, bytes):  # a plain vcrpy cassette may hold it still compressed
         raw = decompress(raw, header(headers, "content-encoding")) or raw
@@ -167,6 +170,19 @@ def _read_response(exchange: Exchange, response: Any, reader: ConversationReader
         exchange.error = reader.error_text(value)
         return
     reader.read_body(exchange, value)
+
+
+def _stream_end(body: Any) -> str | None:
+    """How a recorded stream ended early (see docs/streaming.md), in a reviewer's words."""
+    if not isinstance(body, Mapping):
+        return None
+    error = body.get(ERROR_KEY)
+    if isinstance(error, Mapping):
+        message = str(error.get("message") or "")
+        return f"broken off: {error.get('type')}" + (f": {message}" if message else "")
+    if body.get(COMPLETE_KEY) is False:
+        return "cut short: the client stopped reading before the end"
+    return None
 
 
 def _body_text(body: Any) -> str | None:
