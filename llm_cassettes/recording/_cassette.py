@@ -328,6 +328,27 @@ class LLMCassette(Cassette):
             self._origin.append(origin)
             return  # indexed by load_interactions, once the file's metadata is known
         super().append(request, response)
+        self._appended(before, request)
+
+    def append_recorded(self, request: Request, response: dict[str, Any]) -> None:
+        """Append what this library's transport just recorded (see ``_transport``).
+
+        As vcrpy's :meth:`append`, less two steps that only cost here: the request went
+        through the record hooks when it was looked up (that result is reused, not made
+        again), and the response dict is the transport's own, so vcrpy's deep copy of it
+        (which guards stubs that build the client's response from the same dict) is not
+        needed.
+        """
+        before = len(self.data)
+        filtered = self._live_filtered(request)
+        recorded = self.filter_response(response) if filtered else None
+        if recorded is not None:
+            self.data.append((filtered, recorded))
+            self.dirty = True
+        self._appended(before, request)
+
+    def _appended(self, before: int, request: Request) -> None:
+        """Index and note an interaction recorded now (``before``: the count until then)."""
         if len(self.data) == before:
             return  # a hook dropped it
         self._origin.append(None)

@@ -235,7 +235,7 @@ class _Recording:
             offsets = self._event_offsets(content)
             if offsets:
                 body[OFFSETS_KEY] = offsets
-        self.cassette.append(self.request, recorded)
+        self.cassette.append_recorded(self.request, recorded)
 
     def _event_offsets(self, content: bytes) -> list[int] | None:
         """Milliseconds after the request at which each event had arrived in full."""
