@@ -84,6 +84,30 @@ def current_cassette() -> LLMCassette | None:
         return _ACTIVE[-1] if _ACTIVE else None
 
 
+class _Arguments:
+    """The cassette's arguments, built once per use of a context (vcrpy asks for them on
+    entering and again on exiting; they are a scrubber, a serializer, the matchers).
+
+    A callable object rather than a closure over the context: the context would then sit
+    in a reference cycle, and with it the VCR and all it holds, until the cyclic
+    collector ran (a full collection's worth of garbage every few hundred tests).
+    """
+
+    __slots__ = ("build", "in_use")
+
+    def __init__(self, build: Callable[[], dict[str, Any]]) -> None:
+        self.build = build
+        self.in_use: list[dict[str, Any]] | None = None
+
+    def __call__(self) -> dict[str, Any]:
+        remembered = self.in_use
+        if remembered is None:
+            return self.build()
+        if not remembered:
+            remembered.append(self.build())
+        return dict(remembered[0])
+
+
 class _CurrentCassetteContext(CassetteContext):
     """vcrpy's context decorator, also making the cassette :func:`current_cassette`.
 
@@ -96,26 +120,15 @@ class _CurrentCassetteContext(CassetteContext):
     _token: contextvars.Token[LLMCassette | None] | None = None
 
     def __init__(self, cls: type, args_getter: Callable[[], dict[str, Any]]) -> None:
-        # vcrpy asks for the arguments on entering and again on exiting: while in use, the
-        # arguments (a scrubber, a serializer, the matchers) are built once, not twice.
-        self._in_use: list[dict[str, Any]] | None = None
-
-        def arguments() -> dict[str, Any]:
-            remembered = self._in_use
-            if remembered is None:
-                return args_getter()
-            if not remembered:
-                remembered.append(args_getter())
-            return dict(remembered[0])
-
-        super().__init__(cls, arguments)
+        self._arguments = _Arguments(args_getter)
+        super().__init__(cls, self._arguments)
 
     def __enter__(self) -> Any:
-        self._in_use = []
+        self._arguments.in_use = []
         try:
             return super().__enter__()
         except BaseException:
-            self._in_use = None
+            self._arguments.in_use = None
             raise
 
     def entered(self, cassette: Any) -> None:
@@ -153,7 +166,7 @@ class _CurrentCassetteContext(CassetteContext):
             try:
                 super().__exit__(*exc_info)
             finally:
-                self._in_use = None  # entering again builds them anew
+                self._arguments.in_use = None  # entering again builds them anew
         if cassette is not None and not cassette.tracked and not any(exc_info):
             cassette.report_findings()
 

@@ -7,9 +7,11 @@ its cassette, HTTP outside any cassette is not recorded, and another patch made 
 from __future__ import annotations
 
 import asyncio
+import gc
 import inspect
 import threading
 import urllib.request
+import weakref
 from pathlib import Path
 
 import httpx2
@@ -18,7 +20,7 @@ import pytest
 import vcr
 import vcr.cassette
 
-from llm_cassettes import use_cassette
+from llm_cassettes import LLMVCR, use_cassette
 from tests._support import read_cassette
 from tests._support.fake_openai import FAKE_API_KEY, FakeOpenAI
 
@@ -170,3 +172,21 @@ def test_the_sdk_records_and_replays_inside_a_decorated_function(
     assert ask() == "Echo: hi there"
     fake_openai.stop()
     assert ask() == "Echo: hi there"
+
+
+def test_a_used_context_and_its_vcr_are_freed_without_the_collector(tmp_path: Path) -> None:
+    """Only vcrpy's per-cassette classes are left to the cyclic collector: the context
+    and the VCR (its scrubber, serializer and matchers) go when the last reference does,
+    so a suite does not pile up full collections' worth of garbage."""
+    gc.collect()
+    gc.disable()
+    try:
+        vcr_ = LLMVCR()
+        context = vcr_.use_cassette(str(tmp_path / "empty.yaml"), record_mode="none")
+        with context:
+            pass
+        gone = weakref.ref(context), weakref.ref(vcr_)
+        del context, vcr_
+        assert [ref() for ref in gone] == [None, None]
+    finally:
+        gc.enable()
