@@ -9,6 +9,7 @@ never runs the checkout's code.
 
 from __future__ import annotations
 
+import csv
 import importlib
 import importlib.machinery
 import importlib.metadata
@@ -17,7 +18,7 @@ import json
 import os
 import sys
 import types
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from functools import lru_cache
 from types import ModuleType
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
@@ -135,7 +136,7 @@ def _provides(dist: importlib.metadata.Distribution, top: str, origin: str) -> b
             if origin.startswith(tree + os.sep):
                 return True
     name = os.path.basename(origin)
-    for file in dist.files or ():
+    for file in _installed_files(dist, top, name):
         if (
             file.parts
             and file.parts[0] in (top, f"{top}.py")
@@ -144,6 +145,31 @@ def _provides(dist: importlib.metadata.Distribution, top: str, origin: str) -> b
         ):
             return True
     return False
+
+
+def _installed_files(
+    dist: importlib.metadata.Distribution, top: str, name: str
+) -> Iterable[importlib.metadata.PackagePath]:
+    """The files ``dist`` lists that could be ``top``'s file called ``name``.
+
+    ``dist.files`` builds a path object for every row of the RECORD (4,000 for the openai
+    SDK: 35 ms, paid on the first cassette of every run); only rows under ``top`` that
+    mention ``name`` can match, so only those are built, as ``files`` builds them.
+    """
+    record = dist.read_text("RECORD")
+    if record is None:  # an egg-info install: the list comes from elsewhere
+        return dist.files or ()
+    prefixes = (f"{top}/", f"{top}.py,", '"')  # a quoted row: csv reads it
+    rows = csv.reader(
+        line for line in record.splitlines() if line.startswith(prefixes) and name in line
+    )
+    files = []
+    for row in rows:
+        if row:
+            file = importlib.metadata.PackagePath(row[0])
+            file.dist = dist
+            files.append(file)
+    return files
 
 
 @lru_cache(maxsize=512)
