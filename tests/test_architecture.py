@@ -20,7 +20,7 @@ PACKAGE = Path(llm_cassettes.__file__).parent
 
 #: The parts, lowest first. A part may import the parts before it (and itself).
 LAYERS: list[set[str]] = [
-    {"_errors", "_lazy", "_compat", "_wire"},
+    {"_errors", "_lazy", "_compat", "_wire", "_ini"},
     {"providers"},
     {"scrub", "matching"},
     {"format"},

@@ -20,6 +20,7 @@ cassette files, for the fixtures, ``check --orphans`` and the importer alike.
 
 from __future__ import annotations
 
+import re
 import warnings
 from collections.abc import Generator
 from typing import TYPE_CHECKING, Any
@@ -28,6 +29,7 @@ import pytest
 
 from .. import recording
 from .._errors import StaleRecordingWarning, UnusedRecordingsError
+from .._ini import INI_SECRETS, INI_STRICT
 from . import _fixtures
 from ._naming import (
     INI_DIR,
@@ -61,7 +63,6 @@ __all__ = [
     "safe_stem",
 ]
 
-INI_STRICT = "llm_cassettes_strict"
 _TEST_FINDINGS = pytest.StashKey[recording.TestFindings]()
 
 _current_item: pytest.Item | None = None
@@ -86,6 +87,16 @@ def pytest_addoption(parser: pytest.Parser) -> None:
             "llm-cassettes (matched by method and URL otherwise): stale recordings then fail."
         ),
     )
+    for ini, option in INI_SECRETS.items():
+        parser.addini(
+            ini,
+            type="linelist",
+            default=[],
+            help=(
+                f"Project-wide {option.replace('_', ' ')} (one per line), added to every "
+                f"cassette's {option} and read by llm-cassettes check too."
+            ),
+        )
     parser.getgroup("llm-cassettes").addoption(
         "--llm-strict",
         action="store_true",
@@ -99,6 +110,21 @@ def pytest_configure(config: pytest.Config) -> None:
     # precedence over pytest-recording's same-named ones (a conftest still wins).
     config.pluginmanager.register(_fixtures, "llm_cassettes.fixtures")
     config.pluginmanager.register(SessionReport(), "llm_cassettes.report")
+    for ini in INI_SECRETS:
+        if ini.endswith("_patterns"):
+            for pattern in config.getini(ini):
+                try:
+                    re.compile(pattern)
+                except re.error as exc:
+                    raise pytest.UsageError(
+                        f"{ini}: {pattern!r} is not a regular expression ({exc})"
+                    ) from None
+
+
+def _project_options(config: pytest.Config) -> dict[str, tuple[str, ...]]:
+    """The project-wide secret rules set in the pytest configuration."""
+    found = {option: tuple(config.getini(ini)) for ini, option in INI_SECRETS.items()}
+    return {option: values for option, values in found.items() if values}
 
 
 def _strict(config: pytest.Config) -> bool:
@@ -156,6 +182,7 @@ def pytest_recording_configure(config: pytest.Config, vcr: VCR) -> None:
 
     llm_vcr = LLMVCR.adopt(vcr)
     llm_vcr.strict = _strict(config)
+    llm_vcr.project_options = _project_options(config)
     if _current_item is not None:
         llm_vcr.test_id = _current_item.nodeid
         # A cassette shared on purpose holds other tests' recordings too.

@@ -17,6 +17,7 @@ from pathlib import Path, PurePosixPath
 
 import pytest
 
+from .._ini import INI_DIR
 from ..scrub import hide_secrets_in_name
 
 __all__ = [
@@ -30,7 +31,6 @@ __all__ = [
 ]
 
 #: The ini option naming the one tree all cassettes live in (unset: pytest-recording's layout).
-INI_DIR = "llm_cassettes_dir"
 
 #: Longest cassette file stem we produce; file systems allow 255 bytes per name.
 MAX_STEM = 180

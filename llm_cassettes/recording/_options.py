@@ -25,6 +25,7 @@ __all__ = [
     "canonical_options",
     "split_options",
     "stream_options",
+    "with_project_options",
 ]
 
 
@@ -139,6 +140,17 @@ def split_options(kwargs: dict[str, Any]) -> dict[str, Any]:
     for key in LLM_OPTIONS:
         if key in kwargs:
             options[key] = kwargs.pop(key)
+    return options
+
+
+def with_project_options(
+    options: dict[str, Any], project: Mapping[str, tuple[str, ...]]
+) -> dict[str, Any]:
+    """``options`` with the project-wide values of list options put first."""
+    for name, values in project.items():
+        given = options[name]
+        given = (given,) if isinstance(given, (str, re.Pattern)) else tuple(given or ())
+        options[name] = (*values, *given)
     return options
 
 

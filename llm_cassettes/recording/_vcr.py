@@ -10,7 +10,7 @@ user's ``before_record_request`` cannot switch scrubbing off by accident.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +30,7 @@ from ._options import (
     canonical_options,
     split_options,
     stream_options,
+    with_project_options,
 )
 
 __all__ = ["LLMVCR", "use_cassette"]
@@ -51,6 +52,9 @@ class LLMVCR(_compat.VCR):
     strict: bool = False
     #: Report interactions the test never played (off for a shared ``default_cassette``).
     report_unused: bool = True
+    #: Options set for the whole project (the plugin's ini options ``llm_cassettes_secret_*``):
+    #: added before each cassette's own.
+    project_options: Mapping[str, tuple[str, ...]] = {}
     #: The user chose ``match_on``: it is honoured for every interaction.
     _chosen_match_on: bool = False
 
@@ -76,7 +80,7 @@ class LLMVCR(_compat.VCR):
         return llm_vcr  # type: ignore[return-value]
 
     def get_merged_config(self, **kwargs: Any) -> dict[str, Any]:
-        options = split_options(kwargs)
+        options = with_project_options(split_options(kwargs), self.project_options)
         scrubber = build_scrubber(options)
         serializer = CassetteSerializer(
             scrubber, typed=bool(options["typed_bodies"]), validate=bool(options["validate_types"])

@@ -11,8 +11,15 @@ nothing secret or stale is committed, and what a re-recording changed.
   the collected tests use.
 """
 
-from ._check import add_check_command, check_file, check_text
+from ._check import add_check_command, check_file, check_text, secret_rules
 from ._diff import add_diff_command
 from ._show import add_show_command
 
-__all__ = ["add_check_command", "add_diff_command", "add_show_command", "check_file", "check_text"]
+__all__ = [
+    "add_check_command",
+    "add_diff_command",
+    "add_show_command",
+    "check_file",
+    "check_text",
+    "secret_rules",
+]

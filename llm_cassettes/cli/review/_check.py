@@ -24,11 +24,12 @@ import tempfile
 import time
 import warnings
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from ..._errors import CassetteDriftWarning, CassetteFormatError
+from ..._ini import INI_DIR, INI_SECRETS, ini_lines
 from ...format import CassetteSerializer, cassette_files, provenance_entry, read_text, walked
 from ...scrub import Redaction, Scrubber, ScrubOptions, SecretDetector, hide_secrets_in_name
 from .._common import (
@@ -40,7 +41,15 @@ from .._common import (
 )
 from ._render import Style
 
-__all__ = ["Problem", "add_check_command", "check_file", "check_text", "default_paths", "orphans"]
+__all__ = [
+    "Problem",
+    "add_check_command",
+    "check_file",
+    "check_text",
+    "default_paths",
+    "orphans",
+    "secret_rules",
+]
 
 #: Where pytest reads its ini options from, in pytest's order of precedence.
 _INI_FILES = ("pytest.ini", ".pytest.ini", "pyproject.toml", "tox.ini", "setup.cfg")
@@ -84,25 +93,48 @@ def default_paths(start: Path) -> list[Path]:
 
 
 def _configured(start: Path) -> list[Path]:
+    found = _pytest_config(start)
+    if found is None:
+        return _cassette_dirs(start)
+    config, options = found
+    tree = str(options.get(INI_DIR) or "").strip()
+    if tree:
+        path = config.parent / tree
+        if not path.is_dir():
+            raise UsageError(f"{config}: {INI_DIR} = {tree!r}: no such directory")
+        return [path]
+    return _cassette_dirs(config.parent)
+
+
+def configured_secret_rules(start: Path) -> dict[str, tuple[str, ...]]:
+    """The project-wide secret rules (``llm_cassettes_secret_names`` ...) of the nearest
+    pytest configuration: the recorder applied them, so ``check`` looks for them too."""
+    found = _pytest_config(start)
+    if found is None:
+        return {option: () for option in INI_SECRETS.values()}
+    config, options = found
+    rules = {option: ini_lines(options.get(ini)) for ini, option in INI_SECRETS.items()}
+    try:
+        secret_rules(patterns=rules["secret_patterns"])
+    except UsageError as exc:
+        raise UsageError(f"{config}: llm_cassettes_secret_patterns: {exc}") from None
+    return rules
+
+
+def _pytest_config(start: Path) -> tuple[Path, Mapping[str, Any]] | None:
+    """pytest's configuration file for ``start`` (found as pytest finds it) and its options."""
     for directory in [start, *start.parents]:
         for name in _INI_FILES:
             config = directory / name
-            if not config.is_file():
-                continue
-            found, tree = _ini_tree(config)
-            if not found:
-                continue
-            if tree:
-                path = directory / tree
-                if not path.is_dir():
-                    raise UsageError(f"{config}: llm_cassettes_dir = {tree!r}: no such directory")
-                return [path]
-            return _cassette_dirs(directory)
-    return _cassette_dirs(start)
+            if config.is_file():
+                options = _ini_options(config)
+                if options is not None:
+                    return config, options
+    return None
 
 
-def _ini_tree(config: Path) -> tuple[bool, str]:
-    """(is this pytest's config file, its ``llm_cassettes_dir``)."""
+def _ini_options(config: Path) -> Mapping[str, Any] | None:
+    """The pytest options of ``config``, or None when it is not pytest's configuration."""
     if config.suffix == ".toml":
         if sys.version_info >= (3, 11):
             import tomllib
@@ -114,9 +146,7 @@ def _ini_tree(config: Path) -> tuple[bool, str]:
         except (OSError, ValueError) as exc:
             raise UsageError(f"{config}: cannot be read ({exc})") from exc
         options = data.get("tool", {}).get("pytest", {}).get("ini_options")
-        if not isinstance(options, dict):
-            return False, ""
-        return True, str(options.get("llm_cassettes_dir", "")).strip()
+        return options if isinstance(options, dict) else None
     import configparser
 
     parser = configparser.ConfigParser(interpolation=None)
@@ -126,8 +156,8 @@ def _ini_tree(config: Path) -> tuple[bool, str]:
         raise UsageError(f"{config}: cannot be read ({exc})") from exc
     section = "tool:pytest" if config.name == "setup.cfg" else "pytest"
     if not parser.has_section(section):
-        return config.name in ("pytest.ini", ".pytest.ini"), ""
-    return True, parser.get(section, "llm_cassettes_dir", fallback="").strip()
+        return {} if config.name in ("pytest.ini", ".pytest.ini") else None
+    return dict(parser.items(section))
 
 
 def _cassette_dirs(root: Path) -> list[Path]:
@@ -146,20 +176,50 @@ def _cassette_dirs(root: Path) -> list[Path]:
 
 
 def check_file(
-    path: Path, *, max_age: int | None = None, today: datetime.date | None = None
+    path: Path,
+    *,
+    max_age: int | None = None,
+    today: datetime.date | None = None,
+    rules: ScrubOptions | None = None,
 ) -> list[Problem]:
     name = os.fspath(path)
     try:
         text = read_text(path)
     except CassetteFormatError as exc:
         return [Problem(name, "", str(exc).removeprefix(f"{name}: "))]
-    return check_text(name, text, max_age=max_age, today=today)
+    return check_text(name, text, max_age=max_age, today=today, rules=rules)
+
+
+def secret_rules(
+    names: Iterable[str] = (), patterns: Iterable[str] = (), keep: Iterable[str] = ()
+) -> ScrubOptions:
+    """The recorder's scrubbing options with these project rules (``secret_names``,
+    ``secret_patterns``, ``keep_names``); a bad pattern raises :class:`UsageError`."""
+    for pattern in patterns:
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            raise UsageError(
+                f"secret pattern {pattern!r} is not a regular expression ({exc})"
+            ) from None
+    return ScrubOptions(
+        drop_volatile_headers=False,
+        extra_secret_names=tuple(names),
+        extra_secret_patterns=tuple(patterns),
+        keep_names=tuple(keep),
+    )
 
 
 def check_text(
-    name: str, text: str, *, max_age: int | None = None, today: datetime.date | None = None
+    name: str,
+    text: str,
+    *,
+    max_age: int | None = None,
+    today: datetime.date | None = None,
+    rules: ScrubOptions | None = None,
 ) -> list[Problem]:
-    """Every problem in one cassette's text (``name`` is how it is reported)."""
+    """Every problem in one cassette's text (``name`` is how it is reported); ``rules``:
+    the scrubbing options the recorder had (see :func:`secret_rules`)."""
     problems: list[Problem] = []
     data = None
     with warnings.catch_warnings(record=True) as caught:
@@ -172,13 +232,15 @@ def check_text(
         if issubclass(warning.category, CassetteDriftWarning):
             problem = _from_message(name, str(warning.message))
             problems.append(Problem(name, problem.where, f"SDK drift: {problem.message}"))
+    rules = rules or secret_rules()
+    detector = _detector(rules)
     if data is not None:
-        problems.extend(_secret_problems(name, data))
+        problems.extend(_secret_problems(name, data, rules))
         if max_age is not None:
             problems.extend(_age_problems(name, data.get("metadata"), max_age, today))
     else:
-        problems.extend(_text_problems(name, text))
-    problems.extend(_name_problems(name))
+        problems.extend(_text_problems(name, text, detector))
+    problems.extend(_name_problems(name, detector))
     return problems
 
 
@@ -195,10 +257,18 @@ def _from_message(name: str, message: str) -> Problem:
     return Problem(name, "", rest)
 
 
-def _secret_problems(name: str, data: Mapping[str, Any]) -> Iterator[Problem]:
+def _detector(rules: ScrubOptions) -> SecretDetector:
+    return SecretDetector(
+        names=rules.extra_secret_names,
+        keep_names=rules.keep_names,
+        patterns=rules.extra_secret_patterns,
+    )
+
+
+def _secret_problems(name: str, data: Mapping[str, Any], rules: ScrubOptions) -> Iterator[Problem]:
     """What the recorder's scrubber would redact in this cassette, one problem per place."""
     found: list[Redaction] = []
-    scrubber = Scrubber(ScrubOptions(drop_volatile_headers=False), report=found.append)
+    scrubber = Scrubber(replace(rules, drop_volatile_headers=False), report=found.append)
     serializer = CassetteSerializer(scrubber, validate=False)
     interactions = data["interactions"]
     for item in interactions:  # the whole cassette first, as when it is saved
@@ -234,9 +304,8 @@ def _describe(redaction: Redaction) -> str:
     return f"looks like a credential ({kind}: {shown})"
 
 
-def _text_problems(name: str, text: str) -> Iterator[Problem]:
+def _text_problems(name: str, text: str, detector: SecretDetector) -> Iterator[Problem]:
     """Credential shapes and secret environment values in a file that could not be read."""
-    detector = SecretDetector()
     lines = text.splitlines()
     for number, line in enumerate(lines, 1):
         for finding in detector.find(line):
@@ -250,9 +319,8 @@ def _text_problems(name: str, text: str) -> Iterator[Problem]:
             yield Problem(name, f"{number}:{finding.start + 1}", message, secret=secret)
 
 
-def _name_problems(name: str) -> Iterator[Problem]:
+def _name_problems(name: str, detector: SecretDetector) -> Iterator[Problem]:
     """A credential in the file's own name (a test ID that carried one)."""
-    detector = SecretDetector()
     for finding in detector.find(name):
         secret = name[finding.start : finding.end]
         yield Problem(
@@ -383,6 +451,32 @@ def add_check_command(subparsers: Subparsers) -> None:
         help="warn on cassettes recorded more than DAYS days ago, or with no recording date",
     )
     parser.add_argument("--strict", action="store_true", help="warnings fail the check too")
+    rules = parser.add_argument_group(
+        "secret rules",
+        "added to the project's own (llm_cassettes_secret_names, llm_cassettes_secret_patterns "
+        "and llm_cassettes_keep_names in the pytest configuration, which check reads)",
+    )
+    rules.add_argument(
+        "--secret-name",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="a header, field or parameter name whose value is secret (repeatable)",
+    )
+    rules.add_argument(
+        "--secret-pattern",
+        action="append",
+        default=[],
+        metavar="REGEX",
+        help="a regex for secret values anywhere (repeatable)",
+    )
+    rules.add_argument(
+        "--keep-name",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="a name that is never secret (repeatable)",
+    )
     add_color_option(parser)
     parser.set_defaults(handler=run_check)
 
@@ -393,6 +487,12 @@ def run_check(args: argparse.Namespace) -> int:
     cwd = Path.cwd()
     try:
         roots = args.paths or default_paths(cwd)
+        project = configured_secret_rules(cwd)
+        rules = secret_rules(
+            (*project["secret_names"], *args.secret_name),
+            (*project["secret_patterns"], *args.secret_pattern),
+            (*project["keep_names"], *args.keep_name),
+        )
     except UsageError as exc:
         print_error(str(exc))
         return 2
@@ -404,7 +504,7 @@ def run_check(args: argparse.Namespace) -> int:
             problems.append(Problem(name, "", found.error.removeprefix(f"{name}: ")))
             continue
         try:
-            problems.extend(check_text(name, found.text or "", max_age=args.max_age))
+            problems.extend(check_text(name, found.text or "", max_age=args.max_age, rules=rules))
         except RecursionError:  # a safety net: the loader already bounds nesting
             problems.append(Problem(name, "", TOO_DEEP))
     if args.orphans:
