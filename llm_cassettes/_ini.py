@@ -7,9 +7,11 @@ The plugin declares them; ``llm-cassettes check`` reads the same configuration f
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from typing import Any
 
-__all__ = ["INI_DIR", "INI_SECRETS", "INI_STRICT", "ini_lines"]
+__all__ = ["INI_DIR", "INI_SECRETS", "INI_STRICT", "ini_lines", "not_a_pattern"]
 
 INI_DIR = "llm_cassettes_dir"
 INI_STRICT = "llm_cassettes_strict"
@@ -27,3 +29,13 @@ def ini_lines(value: Any) -> tuple[str, ...]:
     if isinstance(value, str):
         value = value.splitlines()
     return tuple(line.strip() for line in value or () if str(line).strip())
+
+
+def not_a_pattern(patterns: Iterable[str]) -> str | None:
+    """Why the first of ``patterns`` that is not a regular expression is not; None if all are."""
+    for pattern in patterns:
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            return f"{pattern!r} is not a regular expression ({exc})"
+    return None

@@ -20,7 +20,6 @@ cassette files, for the fixtures, ``check --orphans`` and the importer alike.
 
 from __future__ import annotations
 
-import re
 import warnings
 from collections.abc import Generator
 from typing import TYPE_CHECKING, Any
@@ -29,7 +28,7 @@ import pytest
 
 from .. import recording
 from .._errors import StaleRecordingWarning, UnusedRecordingsError
-from .._ini import INI_SECRETS, INI_STRICT
+from .._ini import INI_SECRETS, INI_STRICT, not_a_pattern
 from . import _fixtures
 from ._naming import (
     INI_DIR,
@@ -111,14 +110,9 @@ def pytest_configure(config: pytest.Config) -> None:
     config.pluginmanager.register(_fixtures, "llm_cassettes.fixtures")
     config.pluginmanager.register(SessionReport(), "llm_cassettes.report")
     for ini in INI_SECRETS:
-        if ini.endswith("_patterns"):
-            for pattern in config.getini(ini):
-                try:
-                    re.compile(pattern)
-                except re.error as exc:
-                    raise pytest.UsageError(
-                        f"{ini}: {pattern!r} is not a regular expression ({exc})"
-                    ) from None
+        problem = not_a_pattern(config.getini(ini)) if ini.endswith("_patterns") else None
+        if problem:
+            raise pytest.UsageError(f"{ini}: {problem}")
 
 
 def _project_options(config: pytest.Config) -> dict[str, tuple[str, ...]]:

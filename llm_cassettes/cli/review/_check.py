@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from ..._errors import CassetteDriftWarning, CassetteFormatError
-from ..._ini import INI_DIR, INI_SECRETS, ini_lines
+from ..._ini import INI_DIR, INI_SECRETS, ini_lines, not_a_pattern
 from ...format import CassetteSerializer, cassette_files, provenance_entry, read_text, walked
 from ...scrub import Redaction, Scrubber, ScrubOptions, SecretDetector, hide_secrets_in_name
 from .._common import (
@@ -195,13 +195,9 @@ def secret_rules(
 ) -> ScrubOptions:
     """The recorder's scrubbing options with these project rules (``secret_names``,
     ``secret_patterns``, ``keep_names``); a bad pattern raises :class:`UsageError`."""
-    for pattern in patterns:
-        try:
-            re.compile(pattern)
-        except re.error as exc:
-            raise UsageError(
-                f"secret pattern {pattern!r} is not a regular expression ({exc})"
-            ) from None
+    problem = not_a_pattern(patterns)
+    if problem:
+        raise UsageError(f"secret pattern {problem}")
     return ScrubOptions(
         drop_volatile_headers=False,
         extra_secret_names=tuple(names),
