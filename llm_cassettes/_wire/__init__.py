@@ -1,4 +1,4 @@
-"""HTTP messages as they travel, before anything is stored: headers, bodies, JSON, SSE.
+"""HTTP messages as they travel, before anything is stored: headers, bodies, JSON, streams.
 
 Every part of the package reads request and response bodies (scrubbing,
 matching, the cassette format, the review commands); what they share about
@@ -9,6 +9,7 @@ from ._bounded_json import MAX_DEPTH as MAX_JSON_DEPTH
 from ._bounded_json import JSONTooDeep, dumps_compact, too_deep
 from ._bounded_json import loads as loads_json
 from ._http import decompress, header, is_json_media, media_type, utf8_text
+from ._ndjson import NDJSON_MEDIA_TYPES, line_ends
 from ._sse import DONE as SSE_DONE
 from ._sse import encode as encode_sse
 from ._sse import ends_with_done, event_ends
@@ -16,6 +17,7 @@ from ._sse import parse as parse_sse
 
 __all__ = [
     "MAX_JSON_DEPTH",
+    "NDJSON_MEDIA_TYPES",
     "SSE_DONE",
     "JSONTooDeep",
     "decompress",
@@ -25,6 +27,7 @@ __all__ = [
     "event_ends",
     "header",
     "is_json_media",
+    "line_ends",
     "loads_json",
     "media_type",
     "parse_sse",

@@ -42,7 +42,7 @@ from vcr.request import Request
 
 from .. import _compat
 from .._errors import IncompleteStreamError
-from .._wire import ends_with_done, event_ends, media_type
+from .._wire import NDJSON_MEDIA_TYPES, ends_with_done, event_ends, line_ends, media_type
 from ..format import COMPLETE_KEY, ERROR_KEY, OFFSETS_KEY
 
 __all__ = ["close_open_streams", "install", "patchers"]
@@ -339,6 +339,16 @@ _closing: set[Any] = set()
 
 
 # ----------------------------------------------------------------------------- replay --
+def _frame_ends(media: str, content: bytes) -> list[int] | None:
+    """Where each event of a streamed body ends (SSE events, NDJSON lines); None: not a
+    stream, replayed in one read as vcrpy does."""
+    if media == _SSE:
+        return event_ends(content)
+    if media in NDJSON_MEDIA_TYPES:
+        return line_ends(content)
+    return None
+
+
 def _replayed(cassette: Any, vcr_request: Request, httpx: ModuleType, started: float) -> Any:
     """The recorded response, its body read as the server sent it (see :class:`_Replay`)."""
     recorded = cassette.play_response(vcr_request)
@@ -348,7 +358,8 @@ def _replayed(cassette: Any, vcr_request: Request, httpx: ModuleType, started: f
         return response  # vcrpy's older httpx shape: as vcrpy replays it
     content = body["string"]
     content = content.encode("utf-8") if isinstance(content, str) else content
-    stream = media_type(response.headers.get("content-type")) == _SSE
+    framed = _frame_ends(media_type(response.headers.get("content-type")), content)
+    stream = framed is not None
     complete = body.get(COMPLETE_KEY) is not False
     error = body.get(ERROR_KEY)
     if not stream and complete and error is None:
@@ -356,7 +367,7 @@ def _replayed(cassette: Any, vcr_request: Request, httpx: ModuleType, started: f
     options = getattr(cassette, "stream_options", None)
     speed = options.replay_speed if options is not None else 0.0
     coalesce = options is not None and options.chunking == "coalesce"
-    ends = event_ends(content) if stream else []
+    ends = framed or []
     if stream and not coalesce:
         chunks = [content[start:end] for start, end in zip([0, *ends], ends)]
         if ends and ends[-1] < len(content):  # a comment after the last event

@@ -30,7 +30,7 @@ sent, the way debugging endpoints and error messages echo requests: method, path
 headers, the body (as text, as parsed JSON, form or multipart fields, and base64), the
 decoded ``Authorization: Basic`` credentials and the headers of the response itself (its
 cookies included). ``?as=`` picks the carrier: ``json`` (default, the echo at depth),
-``sse`` (one event per part), ``error`` (a 400 OpenAI error body quoting the request),
+``sse`` (one event per part), ``ndjson`` (one JSON line per part), ``error`` (a 400 OpenAI error body quoting the request),
 ``binary`` (non-UTF-8 bytes), ``text``. ``?escape=slashes`` writes ``/`` as ``\\/`` and
 ``?escape=html`` writes ``<>&'=+`` as ``\\u00XX``, as some JSON encoders do.
 ``FakeOpenAI.extra_headers`` and ``.extra_fields`` add response headers and top-level JSON
@@ -1109,6 +1109,9 @@ class _Handler(BaseHTTPRequestHandler):
             frames.append(f"event: headers\ndata: {encode(sent)}\n\n")
             frames.append("data: [DONE]\n\n")
             body, media = "".join(frames).encode(), "text/event-stream; charset=utf-8"
+        elif carrier == "ndjson":  # one JSON document per line, as Ollama streams
+            lines = [encode({"part": k, "value": v}) + "\n" for k, v in echo.items()]
+            body, media = "".join(lines).encode(), "application/x-ndjson"
         elif carrier == "error":
             status = 400
             message = "Invalid request: " + encode(echo)

@@ -597,3 +597,32 @@ def test_under_the_plugin_a_test_failing_mid_stream_is_recorded_and_replays_the_
     replayed = pytester.runpytest()  # offline: the same events, the same failure
     replayed.assert_outcomes(failed=1)
     replayed.stdout.fnmatch_lines(["*the test fails mid-stream*"])
+
+
+@pytest.mark.parametrize("module", [httpx2, httpx], ids=["httpx2", "httpx"])
+def test_an_ndjson_stream_replays_one_line_per_read(
+    module: Any, tmp_path: Path, fake_openai: FakeOpenAI
+) -> None:
+    """Newline-delimited JSON (Ollama's streaming answers) keeps its framing too."""
+    cassette = tmp_path / "ndjson.yaml"
+    request = {
+        "method": "POST",
+        "url": f"{fake_openai.base_url}/echo?as=ndjson",
+        "json": {"model": "llama3", "stream": True},
+    }
+    with (
+        use_cassette(cassette, record_mode="once"),
+        module.Client() as client,
+        client.stream(**request) as response,
+    ):
+        live = list(response.iter_lines())
+    assert len(live) > 3 and all(json.loads(line)["part"] for line in live)
+    fake_openai.stop()
+    replaying = use_cassette(cassette, record_mode="none", allow_playback_repeats=True)
+    with replaying, module.Client() as client:
+        with client.stream(**request) as response:
+            reads = list(response.iter_bytes())
+        assert [read.decode() for read in reads] == [line + "\n" for line in live]
+        with client.stream(**request) as response:
+            first = next(response.iter_lines())  # and stop: nothing more is read
+        assert json.loads(first) == json.loads(live[0])
