@@ -11,6 +11,7 @@ from ._bounded_json import loads as loads_json
 from ._http import decompress, header, is_json_media, media_type, utf8_text
 from ._ndjson import NDJSON_MEDIA_TYPES, line_ends
 from ._sse import DONE as SSE_DONE
+from ._sse import MEDIA_TYPE as SSE_MEDIA_TYPE
 from ._sse import encode as encode_sse
 from ._sse import ends_with_done, event_ends
 from ._sse import parse as parse_sse
@@ -19,6 +20,7 @@ __all__ = [
     "MAX_JSON_DEPTH",
     "NDJSON_MEDIA_TYPES",
     "SSE_DONE",
+    "SSE_MEDIA_TYPE",
     "JSONTooDeep",
     "decompress",
     "dumps_compact",

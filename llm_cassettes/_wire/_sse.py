@@ -19,6 +19,8 @@ _LINES = re.compile(r"\r\n|\r|\n")
 _FIELDS = ("event", "id", "retry")
 #: The data of the event that ends OpenAI-style streams; clients stop reading there.
 DONE = "[DONE]"
+#: The media type of a server-sent event stream.
+MEDIA_TYPE = "text/event-stream"
 
 
 def parse(text: str) -> list[dict[str, Any]] | None:

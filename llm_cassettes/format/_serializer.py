@@ -28,6 +28,7 @@ from urllib.parse import urlsplit
 
 from .._errors import CassetteDriftWarning, CassetteFormatError
 from .._wire import (
+    SSE_MEDIA_TYPE,
     JSONTooDeep,
     decompress,
     dumps_compact,
@@ -290,7 +291,7 @@ class CassetteSerializer:
             return {"string": self.scrubber.raw(raw, _subplace(where, ".string"), content_type)}
         if self.typed and text:
             lowered = content_type.lower()
-            if lowered.startswith("text/event-stream"):
+            if lowered.startswith(SSE_MEDIA_TYPE):
                 events = self._encode_events(text, endpoint, _subplace(where, ".sse"))
                 if events is not None:
                     _drop_header(headers, "content-length", "transfer-encoding")

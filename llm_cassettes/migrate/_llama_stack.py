@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
-from .._wire import dumps_compact
+from .._wire import SSE_MEDIA_TYPE, dumps_compact
 from ..format import DATA_KEY, METHOD, RESULT, TYPE_KEY, is_typed, tool_uri, valid_tool_name
 
 __all__ = ["Converted", "RecordingError", "SkipRecording", "convert", "is_recording"]
@@ -238,7 +238,7 @@ def _raw_response(
         chunks = [_unwrap_typed(chunk) for chunk in body]
         typed = all(name and name.startswith("openai.") for _, name in chunks) and bool(chunks)
         if client == "openai":
-            text, content_type = _sse(chunks, path), "text/event-stream"
+            text, content_type = _sse(chunks, path), SSE_MEDIA_TYPE
         else:  # Ollama streams newline-delimited JSON
             text = "".join(dumps_compact(data) + "\n" for data, _ in chunks)
             content_type = "application/x-ndjson"

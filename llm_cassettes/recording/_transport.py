@@ -42,7 +42,14 @@ from vcr.request import Request
 
 from .. import _compat
 from .._errors import IncompleteStreamError
-from .._wire import NDJSON_MEDIA_TYPES, ends_with_done, event_ends, line_ends, media_type
+from .._wire import (
+    NDJSON_MEDIA_TYPES,
+    SSE_MEDIA_TYPE,
+    ends_with_done,
+    event_ends,
+    line_ends,
+    media_type,
+)
 from ..format import COMPLETE_KEY, ERROR_KEY, OFFSETS_KEY
 
 __all__ = ["close_open_streams", "install", "patchers"]
@@ -50,7 +57,6 @@ __all__ = ["close_open_streams", "install", "patchers"]
 #: vcrpy's patcher groups whose transports this module patches once per process.
 GROUPS = frozenset({"httpx", "httpx2"})
 
-_SSE = "text/event-stream"
 
 _install_lock = threading.Lock()
 #: (transport method, its dispatcher), once installed.
@@ -240,7 +246,9 @@ class _Recording:
     def _event_offsets(self, content: bytes) -> list[int] | None:
         """Milliseconds after the request at which each event had arrived in full."""
         headers = self.response.headers
-        if media_type(headers.get("content-type")) != _SSE or headers.get("content-encoding"):
+        if media_type(headers.get("content-type")) != SSE_MEDIA_TYPE or headers.get(
+            "content-encoding"
+        ):
             return None
         assert self.times is not None
         offsets = []
@@ -342,7 +350,7 @@ _closing: set[Any] = set()
 def _frame_ends(media: str, content: bytes) -> list[int] | None:
     """Where each event of a streamed body ends (SSE events, NDJSON lines); None: not a
     stream, replayed in one read as vcrpy does."""
-    if media == _SSE:
+    if media == SSE_MEDIA_TYPE:
         return event_ends(content)
     if media in NDJSON_MEDIA_TYPES:
         return line_ends(content)

@@ -29,7 +29,7 @@ from typing import Any
 from urllib.parse import quote_plus, unquote_plus, urlsplit, urlunsplit
 
 from .. import providers
-from .._wire import dumps_compact, header, loads_json, media_type, parse_sse
+from .._wire import SSE_MEDIA_TYPE, dumps_compact, header, loads_json, media_type, parse_sse
 from ._detector import REDACTED, SECRET_HEADERS, SecretDetector
 
 __all__ = ["REDACTED", "SECRET_HEADERS", "Redaction", "ScrubOptions", "Scrubber"]
@@ -241,7 +241,7 @@ class Scrubber:
             for name, content in _multipart_fields(text, content_type):
                 if self._is_secret_name(name, "field"):
                     self.learn(content)
-        elif media == "text/event-stream":
+        elif media == SSE_MEDIA_TYPE:
             if self._has_secret_key(text):
                 for event in parse_sse(text) or []:
                     if isinstance(event.get("data"), str):

@@ -25,7 +25,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ..._errors import CassetteFormatError
-from ..._wire import decompress, header, parse_sse
+from ..._wire import SSE_MEDIA_TYPE, decompress, header, parse_sse
 from ...format import (
     ASYNC_STREAM,
     COMPLETE_KEY,
@@ -157,7 +157,7 @@ def _read_response(exchange: Exchange, response: Any, reader: ConversationReader
         exchange.other = f"<{len(raw or b'')} bytes of binary data>"
         return
     content_type = header(headers, "content-type").lower()
-    if content_type.startswith("text/event-stream") or (
+    if content_type.startswith(SSE_MEDIA_TYPE) or (
         not text.lstrip().startswith(("{", "[")) and text.lstrip().startswith(("data:", "event:"))
     ):
         events = parse_sse(text)
