@@ -9,12 +9,20 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator
 
+import httpcore  # noqa: F401  (imported up front: see below)
+import httpcore2  # noqa: F401
 import openai
 import pytest
 
 from llm_cassettes.cli import main
 from tests._support import client_for
 from tests._support.fake_openai import FakeOpenAI
+
+# httpx and httpx2 import their transport library on the first real request and keep its
+# exception classes in a module global. A pytester run in this process removes every
+# module first imported inside it; if that was httpcore, later requests re-import it and
+# its errors (a server that breaks a stream off) escape httpx's mapping as raw httpcore
+# errors. Imported here, httpcore and httpcore2 outlive every pytester run.
 
 #: ``cli(*args)``: (exit code, stdout, stderr) of ``llm-cassettes ARGS``.
 Run = Callable[..., tuple[int, str, str]]
