@@ -146,11 +146,9 @@ def split_options(kwargs: dict[str, Any]) -> dict[str, Any]:
 def with_project_options(
     options: dict[str, Any], project: Mapping[str, tuple[str, ...]]
 ) -> dict[str, Any]:
-    """``options`` with the project-wide values of list options put first."""
+    """``options`` with the project-wide values of scrubbing list options put first."""
     for name, values in project.items():
-        given = options[name]
-        given = (given,) if isinstance(given, (str, re.Pattern)) else tuple(given or ())
-        options[name] = (*values, *given)
+        options[name] = (*values, *_SCRUBBING[name].convert(options[name]))
     return options
 
 

@@ -114,10 +114,9 @@ def configured_secret_rules(start: Path) -> dict[str, tuple[str, ...]]:
         return {option: () for option in INI_SECRETS.values()}
     config, options = found
     rules = {option: ini_lines(options.get(ini)) for ini, option in INI_SECRETS.items()}
-    try:
-        secret_rules(patterns=rules["secret_patterns"])
-    except UsageError as exc:
-        raise UsageError(f"{config}: llm_cassettes_secret_patterns: {exc}") from None
+    problem = not_a_pattern(rules["secret_patterns"])
+    if problem:  # found here, the error can name the file (secret_rules sees no file)
+        raise UsageError(f"{config}: llm_cassettes_secret_patterns: secret pattern {problem}")
     return rules
 
 
@@ -199,7 +198,6 @@ def secret_rules(
     if problem:
         raise UsageError(f"secret pattern {problem}")
     return ScrubOptions(
-        drop_volatile_headers=False,
         extra_secret_names=tuple(names),
         extra_secret_patterns=tuple(patterns),
         keep_names=tuple(keep),
