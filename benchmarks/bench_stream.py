@@ -27,7 +27,8 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from _floor import stored_response  # benchmarks/ is sys.path[0] when run as a script
+from _chunks import chat_chunk, sse_frame  # benchmarks/ is sys.path[0] when run as a script
+from _floor import stored_response
 
 MESSAGES = [{"role": "user", "content": "Tell me a long story."}]
 VARIANTS = ("typed", "vcrpy", "floor")
@@ -47,28 +48,9 @@ def _server(chunks: int) -> ThreadingHTTPServer:
             self.send_header("transfer-encoding", "chunked")
             self.end_headers()
 
-            def send(payload: str) -> None:
-                data = f"data: {payload}\n\n".encode()
-                self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
-
             for i in range(chunks):
-                chunk = {
-                    "id": "chatcmpl-bench0001",
-                    "object": "chat.completion.chunk",
-                    "created": 1700000000,
-                    "model": "gpt-4o-2024-08-06",
-                    "system_fingerprint": "fp_bench",
-                    "choices": [
-                        {
-                            "index": 0,
-                            "delta": {"content": f" word{i}"} if i else {"role": "assistant"},
-                            "logprobs": None,
-                            "finish_reason": None,
-                        }
-                    ],
-                }
-                send(json.dumps(chunk))
-            send("[DONE]")
+                self.wfile.write(sse_frame(json.dumps(chat_chunk(i))))
+            self.wfile.write(sse_frame("[DONE]"))
             self.wfile.write(b"0\r\n\r\n")
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)

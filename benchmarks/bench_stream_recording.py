@@ -34,6 +34,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+from _chunks import chat_chunk, sse_frame  # benchmarks/ is sys.path[0] when run as a script
+
 MESSAGES = [{"role": "user", "content": "Tell me a story."}]
 SLOW_CHUNKS, SLOW_DELAY = 52, 0.05
 FAST_CHUNKS = 500
@@ -61,7 +63,7 @@ def serve() -> None:
                 for i in range(SLOW_CHUNKS if slow else FAST_CHUNKS):
                     if slow and i:
                         time.sleep(SLOW_DELAY)
-                    self._send(json.dumps(_chunk(i)))
+                    self._send(json.dumps(chat_chunk(i)))
                 self._send("[DONE]")
                 self.wfile.write(b"0\r\n\r\n")
                 self.wfile.flush()
@@ -69,31 +71,12 @@ def serve() -> None:
                 self.close_connection = True
 
         def _send(self, payload: str) -> None:
-            data = f"data: {payload}\n\n".encode()
-            self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
+            self.wfile.write(sse_frame(payload))
             self.wfile.flush()
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     print(server.server_address[1], flush=True)
     server.serve_forever()
-
-
-def _chunk(i: int) -> dict[str, Any]:
-    return {
-        "id": "chatcmpl-bench0001",
-        "object": "chat.completion.chunk",
-        "created": 1700000000,
-        "model": "gpt-4o-2024-08-06",
-        "system_fingerprint": "fp_bench",
-        "choices": [
-            {
-                "index": 0,
-                "delta": {"content": f" word{i}"} if i else {"role": "assistant"},
-                "logprobs": None,
-                "finish_reason": None,
-            }
-        ],
-    }
 
 
 # ------------------------------------------------------------------------------ clients --
