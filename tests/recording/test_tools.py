@@ -287,6 +287,61 @@ def test_streamed_tool_output_replays_item_by_item(tmp_path: Path) -> None:
     assert all(type(item) is Chunk for item in replayed[0])
 
 
+def test_a_consumer_that_stops_early_closes_the_tool_at_once(tmp_path: Path) -> None:
+    """Breaking out of a streamed tool's output runs the tool's own ``finally`` (it holds a
+    connection or a file) then, sync and async; the items seen are what is recorded."""
+    path = tmp_path / "early.yaml"
+    events: list[str] = []
+
+    @tool
+    def rows(table: str) -> Iterator[str]:
+        try:
+            for n in range(5):
+                yield f"{table} row {n}"
+        finally:
+            events.append("rows closed")
+
+    @tool
+    async def words(text: str) -> AsyncIterator[str]:
+        try:
+            for word in text.split():
+                await asyncio.sleep(0)
+                yield word
+        finally:
+            events.append("words closed")
+
+    async def first_word(stream: AsyncIterator[str]) -> str:
+        async for word in stream:
+            await stream.aclose()  # type: ignore[attr-defined]
+            events.append("async consumer stopped")
+            return word
+        raise AssertionError("no word")
+
+    with use_cassette(path, record_mode="once"):
+        stream = rows("users")
+        assert next(stream) == "users row 0"
+        stream.close()
+        events.append("sync consumer stopped")
+        assert asyncio.run(first_word(words("one two three"))) == "one"
+    assert events == [
+        "rows closed",
+        "sync consumer stopped",
+        "words closed",
+        "async consumer stopped",
+    ]
+    stored = [i["response"] for i in read_cassette(path)["interactions"]]
+    assert stored[0]["tool_stream"] == ["users row 0"]
+    assert stored[1]["tool_async_stream"] == ["one"]
+
+    events.clear()
+    with use_cassette(path, record_mode="none"):  # replayed: the same items, no tool runs
+        stream = rows("users")
+        assert next(stream) == "users row 0"
+        stream.close()
+        assert asyncio.run(first_word(words("one two three"))) == "one"
+    assert events == ["async consumer stopped"]
+
+
 def test_changed_arguments_miss_with_an_explanation(tmp_path: Path) -> None:
     path = tmp_path / "miss.yaml"
     knowledge_search = tool(name="knowledge_search")(_same_signature(search_result_for))

@@ -128,8 +128,12 @@ class RecordedTool:
 
             async def async_gen_tool(*args: Any, **kwargs: Any) -> Any:
                 # Looked up on first iteration, when the original body would start too.
-                async for item in self.call(args, kwargs):
-                    yield item
+                stream = self.call(args, kwargs)
+                try:
+                    async for item in stream:
+                        yield item
+                finally:  # ``async for`` does not close what it stops reading
+                    await _aclose(stream)
 
             wrapped = async_gen_tool
         elif inspect.isgeneratorfunction(fn):
@@ -282,7 +286,7 @@ class _StreamRecord:
 
 
 def _record_stream(iterator: Iterator[Any], record: _StreamRecord) -> Any:
-    """Yield the real items, storing each as it passes."""
+    """Yield the real items, storing each as it passes; closing it closes the tool's."""
     try:
         while True:
             try:
@@ -301,13 +305,26 @@ def _record_stream(iterator: Iterator[Any], record: _StreamRecord) -> Any:
 
 
 async def _record_async_stream(iterator: AsyncIterator[Any], record: _StreamRecord) -> Any:
-    while True:
-        try:
-            item = await iterator.__anext__()
-        except StopAsyncIteration:
-            return
-        except Exception as exc:
-            record.failed(exc)
-            raise
-        record.passed(item)
-        yield item
+    """The async twin of :func:`_record_stream`, closing the tool's iterator as it does."""
+    try:
+        while True:
+            try:
+                item = await iterator.__anext__()
+            except StopAsyncIteration:
+                return
+            except Exception as exc:
+                record.failed(exc)
+                raise
+            record.passed(item)
+            yield item
+    finally:
+        # A consumer that stops early closes this generator; the tool's own must close
+        # too, at once (its ``finally`` releases a connection or a file), not whenever
+        # the event loop finalizes it.
+        await _aclose(iterator)
+
+
+async def _aclose(iterator: AsyncIterator[Any]) -> None:
+    aclose = getattr(iterator, "aclose", None)
+    if aclose is not None:
+        await aclose()
