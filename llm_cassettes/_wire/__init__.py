@@ -8,6 +8,7 @@ reading them lives here once.
 from ._bounded_json import MAX_DEPTH as MAX_JSON_DEPTH
 from ._bounded_json import JSONTooDeep, dumps_compact, too_deep
 from ._bounded_json import loads as loads_json
+from ._frames import frame_ends
 from ._http import decompress, header, is_json_media, media_type, utf8_text
 from ._ndjson import NDJSON_MEDIA_TYPES, line_ends
 from ._sse import DONE as SSE_DONE
@@ -27,6 +28,7 @@ __all__ = [
     "encode_sse",
     "ends_with_done",
     "event_ends",
+    "frame_ends",
     "header",
     "is_json_media",
     "line_ends",

@@ -13,7 +13,8 @@ expects:
 A response the client stopped reading, or the server broke off, says so beside
 its body (``complete: false``, and ``error:`` with the exception the client got);
 a stream recorded with ``stream_timing="record"`` keeps each event's arrival time
-(``sse.offsets_ms``). These are :data:`STREAM_FIELDS`, read back into the body.
+(``sse.offsets_ms``; for a newline-delimited JSON stream, each line's, beside its
+``string``). These are :data:`STREAM_FIELDS`, read back into the body.
 
 Plain vcrpy cassettes are valid input: a body without those keys passes through.
 """
@@ -34,9 +35,11 @@ from .._wire import (
     dumps_compact,
     encode_sse,
     event_ends,
+    frame_ends,
     header,
     is_json_media,
     loads_json,
+    media_type,
     parse_sse,
     too_deep,
     utf8_text,
@@ -456,7 +459,8 @@ class CassetteSerializer:
             if any(key in stored for key in STREAM_FIELDS) or (
                 isinstance(stored.get("sse"), Mapping) and OFFSETS_KEY in stored["sse"]
             ):
-                body.update(_stream_fields(stored, f"{where}.response.body"))
+                content_type = header(response.get("headers") or {}, "content-type")
+                body.update(_stream_fields(stored, f"{where}.response.body", content_type))
             response["body"] = body
         return {"request": request, "response": response}
 
@@ -670,7 +674,7 @@ def _with_offsets(stream: dict[str, Any], offsets: Any) -> dict[str, Any]:
     return with_offsets
 
 
-def _stream_fields(stored: Mapping[str, Any], where: str) -> dict[str, Any]:
+def _stream_fields(stored: Mapping[str, Any], where: str, content_type: str) -> dict[str, Any]:
     """The stream fields of a stored body, checked, as the recorder set them."""
     fields: dict[str, Any] = {}
     if COMPLETE_KEY in stored:
@@ -694,7 +698,9 @@ def _stream_fields(stored: Mapping[str, Any], where: str) -> dict[str, Any]:
         fields[OFFSETS_KEY] = _offsets(stream[OFFSETS_KEY], len(stream["events"]), f"{where}.sse")
     elif OFFSETS_KEY in stored:
         raw = stored.get("string")
-        count = len(event_ends(raw.encode() if isinstance(raw, str) else raw or b""))
+        content = raw.encode() if isinstance(raw, str) else raw or b""
+        ends = frame_ends(media_type(content_type), content)  # NDJSON lines, SSE events
+        count = len(ends if ends is not None else event_ends(content))
         fields[OFFSETS_KEY] = _offsets(stored[OFFSETS_KEY], count, where)
     return fields
 

@@ -42,14 +42,7 @@ from vcr.request import Request
 
 from .. import _compat
 from .._errors import IncompleteStreamError
-from .._wire import (
-    NDJSON_MEDIA_TYPES,
-    SSE_MEDIA_TYPE,
-    ends_with_done,
-    event_ends,
-    line_ends,
-    media_type,
-)
+from .._wire import ends_with_done, frame_ends, media_type
 from ..format import COMPLETE_KEY, ERROR_KEY, OFFSETS_KEY
 
 __all__ = ["close_open_streams", "install", "patchers"]
@@ -246,14 +239,15 @@ class _Recording:
     def _event_offsets(self, content: bytes) -> list[int] | None:
         """Milliseconds after the request at which each event had arrived in full."""
         headers = self.response.headers
-        if media_type(headers.get("content-type")) != SSE_MEDIA_TYPE or headers.get(
-            "content-encoding"
-        ):
+        if headers.get("content-encoding"):
+            return None  # events end in the decoded body, chunks in the encoded one
+        ends = frame_ends(media_type(headers.get("content-type")), content)
+        if not ends:
             return None
         assert self.times is not None
         offsets = []
         chunk, received = -1, 0
-        for end in event_ends(content):
+        for end in ends:
             while received < end:
                 chunk += 1
                 received += len(self.chunks[chunk])
@@ -347,16 +341,6 @@ _closing: set[Any] = set()
 
 
 # ----------------------------------------------------------------------------- replay --
-def _frame_ends(media: str, content: bytes) -> list[int] | None:
-    """Where each event of a streamed body ends (SSE events, NDJSON lines); None: not a
-    stream, replayed in one read as vcrpy does."""
-    if media == SSE_MEDIA_TYPE:
-        return event_ends(content)
-    if media in NDJSON_MEDIA_TYPES:
-        return line_ends(content)
-    return None
-
-
 def _replayed(cassette: Any, vcr_request: Request, httpx: ModuleType, started: float) -> Any:
     """The recorded response, its body read as the server sent it (see :class:`_Replay`)."""
     recorded = cassette.play_response(vcr_request)
@@ -366,7 +350,7 @@ def _replayed(cassette: Any, vcr_request: Request, httpx: ModuleType, started: f
         return response  # vcrpy's older httpx shape: as vcrpy replays it
     content = body["string"]
     content = content.encode("utf-8") if isinstance(content, str) else content
-    framed = _frame_ends(media_type(response.headers.get("content-type")), content)
+    framed = frame_ends(media_type(response.headers.get("content-type")), content)
     stream = framed is not None
     complete = body.get(COMPLETE_KEY) is not False
     error = body.get(ERROR_KEY)

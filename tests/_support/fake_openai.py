@@ -941,6 +941,21 @@ class _Handler(BaseHTTPRequestHandler):
         except OSError:
             return True
 
+    def _send_lines(self, lines: list[bytes], media: str, headers: list[tuple[str, str]]) -> None:
+        """A chunked body, one line per chunk, ``chunk_delay`` apart (Ollama's NDJSON)."""
+        self.send_response(200)
+        self._common_headers(media)
+        for name, value in headers:
+            self.send_header(name, value)
+        self.send_header("transfer-encoding", "chunked")
+        self.end_headers()
+        for index, line in enumerate(lines):
+            if self.server.fake.chunk_delay and index:
+                time.sleep(self.server.fake.chunk_delay)
+            self._write_chunk(line)
+        self.wfile.write(b"0\r\n\r\n")
+        self.wfile.flush()
+
     def _write_chunk(self, data: bytes) -> None:
         self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
         self.wfile.flush()
@@ -1109,9 +1124,10 @@ class _Handler(BaseHTTPRequestHandler):
             frames.append(f"event: headers\ndata: {encode(sent)}\n\n")
             frames.append("data: [DONE]\n\n")
             body, media = "".join(frames).encode(), "text/event-stream; charset=utf-8"
-        elif carrier == "ndjson":  # one JSON document per line, as Ollama streams
+        elif carrier == "ndjson":  # one JSON document per line, streamed as Ollama does
             lines = [encode({"part": k, "value": v}) + "\n" for k, v in echo.items()]
-            body, media = "".join(lines).encode(), "application/x-ndjson"
+            self._send_lines([line.encode() for line in lines], "application/x-ndjson", headers)
+            return
         elif carrier == "error":
             status = 400
             message = "Invalid request: " + encode(echo)
@@ -1164,7 +1180,7 @@ class FakeOpenAI:
     own ``handler_class`` (routes, headers, bodies) and ``base_path``.
 
     ``gzip``: gzip non-streamed JSON bodies when the client accepts it (the SDK does).
-    ``chunk_delay``: seconds to sleep between SSE events, to make streams observably slow.
+    ``chunk_delay``: seconds to sleep between SSE events (and NDJSON lines), to make streams observably slow.
     ``deterministic``: ids, ``created``, ``Date`` and other volatile values derive from a
     per-server request counter and the request itself, so replaying the same sequence of
     calls against a fresh server yields byte-identical responses.

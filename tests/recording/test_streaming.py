@@ -626,3 +626,44 @@ def test_an_ndjson_stream_replays_one_line_per_read(
         with client.stream(**request) as response:
             first = next(response.iter_lines())  # and stop: nothing more is read
         assert json.loads(first) == json.loads(live[0])
+
+
+@pytest.mark.parametrize("module", [httpx2, httpx], ids=["httpx2", "httpx"])
+def test_an_ndjson_stream_keeps_its_timing_when_asked(
+    module: Any, tmp_path: Path, fake_openai_factory: Callable[..., FakeOpenAI]
+) -> None:
+    """Ollama streams lines, not events: each line's arrival is recorded and replayed."""
+    delay = 0.03
+    fake = fake_openai_factory(chunk_delay=delay)
+    cassette = tmp_path / "timed-ndjson.yaml"
+    request = {
+        "method": "POST",
+        "url": f"{fake.base_url}/echo?as=ndjson",
+        "json": {"model": "llama3", "stream": True},
+    }
+    with (
+        use_cassette(cassette, record_mode="once", stream_timing="record"),
+        module.Client() as client,
+        client.stream(**request) as response,
+    ):
+        live = list(response.iter_lines())
+    fake.stop()
+    body = stored_body(cassette)
+    offsets = body["offsets_ms"]
+    assert len(offsets) == len(live) > 3
+    assert offsets == sorted(offsets)
+    assert offsets[-1] >= (len(live) - 1) * delay * 1000 - 1  # the server slept before each
+
+    def replay(**options: Any) -> tuple[list[str], float]:
+        started = time.perf_counter()
+        with (
+            use_cassette(cassette, record_mode="none", **options),
+            module.Client() as client,
+            client.stream(**request) as response,
+        ):
+            lines = list(response.iter_lines())
+        return lines, time.perf_counter() - started
+
+    paced, seconds = replay(replay_speed=1.0)
+    assert paced == live and seconds >= offsets[-1] / 1000
+    assert replay()[0] == live  # the default: at once
