@@ -315,6 +315,10 @@ class CassetteSerializer:
         events = stream.get("events")
         if not isinstance(events, list):
             return self.scrubber.value(dict(stream), where)
+        if self._events_unchanged(
+            [event if isinstance(event, Mapping) else {"data": event} for event in events]
+        ):
+            return {**stream, "events": list(events)}
         scrubbed: list[Any] = []
         for index, event in enumerate(events):
             place = _subplace(where, f".events[{index}]")
@@ -330,6 +334,20 @@ class CassetteSerializer:
             else:
                 scrubbed.append(event)
         return {**stream, "events": scrubbed}
+
+    def _events_unchanged(self, events: list[Any]) -> bool:
+        """Whether scrubbing would leave every event's data and id as they are (one scan)."""
+        data, ids = [], []
+        for event in events:
+            if not isinstance(event, Mapping):
+                return False
+            if isinstance(event.get("data"), str):
+                data.append(event["data"])
+            elif "data" in event:
+                return False  # not a string: scrubbed as any other value
+            if isinstance(event.get("id"), str):
+                ids.append(event["id"])
+        return self.scrubber.events_unchanged(data, ids)
 
     def _encode_events(
         self, text: str, endpoint: Endpoint | None, where: str | None = None
@@ -349,14 +367,16 @@ class CassetteSerializer:
         if events is None or parse_sse(encode_sse(events, newline)) != events:
             return None  # a shape we would not replay faithfully stays a raw string
         event_type = endpoint.event if endpoint else None
+        scrub = not self._events_unchanged(events)
         names: list[str | None] = []
         for index, event in enumerate(events):
             name = None
             place = _subplace(where, f".events[{index}]")
-            if "id" in event and isinstance(event["id"], str):
+            if scrub and "id" in event and isinstance(event["id"], str):
                 event["id"] = self.scrubber.text(event["id"], place)
             if "data" in event:
-                event["data"] = self.scrubber.event_data(event["data"], place)
+                if scrub:
+                    event["data"] = self.scrubber.event_data(event["data"], place)
                 if event_type:
                     is_json, value = _maybe_json(event["data"])
                     name = concrete_type(event_type, value) if is_json else None
