@@ -599,17 +599,22 @@ def test_under_the_plugin_a_test_failing_mid_stream_is_recorded_and_replays_the_
     replayed.stdout.fnmatch_lines(["*the test fails mid-stream*"])
 
 
+def ndjson_request(base_url: str) -> dict[str, Any]:
+    """A streamed answer as Ollama sends it: one JSON document per line (``client.stream``)."""
+    return {
+        "method": "POST",
+        "url": f"{base_url}/echo?as=ndjson",
+        "json": {"model": "llama3", "stream": True},
+    }
+
+
 @pytest.mark.parametrize("module", [httpx2, httpx], ids=["httpx2", "httpx"])
 def test_an_ndjson_stream_replays_one_line_per_read(
     module: Any, tmp_path: Path, fake_openai: FakeOpenAI
 ) -> None:
     """Newline-delimited JSON (Ollama's streaming answers) keeps its framing too."""
     cassette = tmp_path / "ndjson.yaml"
-    request = {
-        "method": "POST",
-        "url": f"{fake_openai.base_url}/echo?as=ndjson",
-        "json": {"model": "llama3", "stream": True},
-    }
+    request = ndjson_request(fake_openai.base_url)
     with (
         use_cassette(cassette, record_mode="once"),
         module.Client() as client,
@@ -636,11 +641,7 @@ def test_an_ndjson_stream_keeps_its_timing_when_asked(
     delay = 0.03
     fake = fake_openai_factory(chunk_delay=delay)
     cassette = tmp_path / "timed-ndjson.yaml"
-    request = {
-        "method": "POST",
-        "url": f"{fake.base_url}/echo?as=ndjson",
-        "json": {"model": "llama3", "stream": True},
-    }
+    request = ndjson_request(fake.base_url)
     with (
         use_cassette(cassette, record_mode="once", stream_timing="record"),
         module.Client() as client,
