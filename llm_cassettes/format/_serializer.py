@@ -315,9 +315,7 @@ class CassetteSerializer:
         events = stream.get("events")
         if not isinstance(events, list):
             return self.scrubber.value(dict(stream), where)
-        if self._events_unchanged(
-            [event if isinstance(event, Mapping) else {"data": event} for event in events]
-        ):
+        if self._events_unchanged(events):
             return {**stream, "events": list(events)}
         scrubbed: list[Any] = []
         for index, event in enumerate(events):
@@ -336,9 +334,15 @@ class CassetteSerializer:
         return {**stream, "events": scrubbed}
 
     def _events_unchanged(self, events: list[Any]) -> bool:
-        """Whether scrubbing would leave every event's data and id as they are (one scan)."""
+        """Whether scrubbing would leave every event's data and id as they are (one scan).
+
+        An event is a mapping of its fields, or (stored) the string of its data.
+        """
         data, ids = [], []
         for event in events:
+            if isinstance(event, str):
+                data.append(event)
+                continue
             if not isinstance(event, Mapping):
                 return False
             if isinstance(event.get("data"), str):

@@ -15,6 +15,7 @@ import json
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from llm_cassettes import LLMVCR
 from llm_cassettes.scrub import Redaction, Scrubber, ScrubOptions
 
 LEARNED = "tok-9f8e7d6c5b4a39281706"
@@ -81,3 +82,27 @@ def test_one_secret_among_many_clean_events_is_still_redacted() -> None:
     assert not checking.events_unchanged(events)
     assert not scrubber(found).events_unchanged([json.dumps({"api_key": "x"})])
     assert not scrubber(found).events_unchanged(["ANCHOR"])  # a pattern, event by event
+
+
+def test_a_stored_stream_saved_again_is_scrubbed_where_needed() -> None:
+    """A loaded stream (events as stored strings or mappings) written back, as in
+    ``new_episodes``: clean events stay as they are, a secret in one is redacted."""
+    serializer = LLMVCR().get_merged_config()["serializer"]
+    events = ['{"a": 1}', '{"b": "' + ENV_KEY + '"}', {"data": '{"api_key": "v-123"}', "id": "7"}]
+    cassette = {
+        "interactions": [
+            {
+                "request": {"method": "GET", "uri": "https://api.example.com/s", "headers": {}},
+                "response": {
+                    "status": {"code": 200, "message": "OK"},
+                    "headers": {"content-type": ["text/event-stream"]},
+                    "body": {"sse": {"events": events}},
+                },
+            }
+        ]
+    }
+    text = serializer.serialize(cassette)
+    assert ENV_KEY not in text and "v-123" not in text
+    assert "- '{\"a\": 1}'" in text and "id: '7'" in text
+    events[1:] = ['{"b": 2}']
+    assert "- '{\"b\": 2}'" in serializer.serialize(cassette)
