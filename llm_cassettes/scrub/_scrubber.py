@@ -23,6 +23,7 @@ from __future__ import annotations
 import functools
 import json
 import re
+import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -65,8 +66,13 @@ VOLATILE_HEADER_PREFIXES = ("x-stainless-", "x-ratelimit-", "cf-")
 
 #: The keys of a JSON text, looked at before parsing it to walk it (a plain scan that
 #: starts with a literal ``"`` is a few microseconds; a case-insensitive search for the
-#: secret words themselves was thirty times slower on a 2 KB chat request).
-_JSON_KEY = re.compile(r'"([^"\\]{1,100})"\s*:')
+#: secret words themselves was thirty times slower on a 2 KB chat request). A string that
+#: is not a key is given up at its closing quote, not retried one character shorter at a
+#: time (possessive on Python 3.11+: a fifth less time over a long stream's body; giving
+#: characters back could never match, as none of them is a quote).
+_JSON_KEY = re.compile(
+    r'"([^"\\]{1,100}+)"\s*:' if sys.version_info >= (3, 11) else r'"([^"\\]{1,100})"\s*:'
+)
 _PLACEHOLDER = re.compile(r"<[A-Z][A-Z0-9_]*>")
 
 

@@ -11,12 +11,14 @@ and anchored ``secret_patterns``.
 from __future__ import annotations
 
 import json
+import re
 
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from llm_cassettes import LLMVCR
 from llm_cassettes.scrub import Redaction, Scrubber, ScrubOptions
+from llm_cassettes.scrub._scrubber import _JSON_KEY
 
 LEARNED = "tok-9f8e7d6c5b4a39281706"
 ENV_KEY = "sk-proj-EnvEnvEnvEnv1234567890abcdef"
@@ -106,3 +108,14 @@ def test_a_stored_stream_saved_again_is_scrubbed_where_needed() -> None:
     assert "- '{\"a\": 1}'" in text and "id: '7'" in text
     events[1:] = ['{"b": 2}']
     assert "- '{\"b\": 2}'" in serializer.serialize(cassette)
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.lists(st.sampled_from(['"', "\\", ":", " ", "\n", "a", "key", '": ', "x" * 99]), max_size=30)
+)
+def test_the_json_key_scan_gives_what_a_backtracking_scan_gives(pieces: list[str]) -> None:
+    """The key scan never gives characters back (possessive on 3.11+): the same keys."""
+    text = "".join(pieces)
+    backtracking = re.compile(r'"([^"\\]{1,100})"\s*:')
+    assert _JSON_KEY.findall(text) == backtracking.findall(text)
