@@ -49,19 +49,18 @@ import hashlib
 import json
 import os
 import resource
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 from _bytecode import compile_package  # benchmarks/ is sys.path[0] when run as a script
 from _floor import stored_response
+from _local_server import serve
 
 import llm_cassettes
 
@@ -232,28 +231,10 @@ def _answer(body: bytes) -> dict[str, Any]:
 
 
 def _server() -> ThreadingHTTPServer:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
+    def answer(body: bytes) -> tuple[int, list[tuple[str, str]], bytes]:
+        return 200, [("content-type", "application/json")], json.dumps(_answer(body)).encode()
 
-        def setup(self) -> None:
-            super().setup()
-            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers.get("content-length", 0)))
-            data = json.dumps(_answer(body)).encode()
-            self.send_response(200)
-            self.send_header("content-type", "application/json")
-            self.send_header("content-length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server
+    return serve(answer)
 
 
 # -- recording ------------------------------------------------------------------------------

@@ -30,17 +30,16 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 from _bytecode import compile_package  # benchmarks/ is sys.path[0] when run as a script
+from _local_server import serve
 
 import llm_cassettes
 
@@ -206,28 +205,7 @@ markers =
 def _server() -> ThreadingHTTPServer:
     from bench_app import answer  # type: ignore[import-not-found]  # written by _project
 
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def setup(self) -> None:
-            super().setup()
-            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-        def do_POST(self) -> None:
-            status, headers, data = answer(self.rfile.read(int(self.headers["content-length"])))
-            self.send_response(status)
-            for name, value in headers:
-                self.send_header(name, value)
-            self.send_header("content-length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server
+    return serve(answer)
 
 
 def _project(root: Path, modules: int, tests: int, base_url: str) -> None:
