@@ -58,12 +58,7 @@ def read_stream(
     if kind.endswith("-async"):
         return asyncio.run(_read_async(kind[: -len("-async")], base_url, stop_after, on_event))
     received: list[str] = []
-
-    def note(data: str) -> bool:
-        received.append(data)
-        if on_event is not None:
-            on_event(len(received))
-        return stop_after is not None and len(received) >= stop_after
+    note = _Received(received, stop_after, on_event)
 
     if kind == "openai":
         client = openai.OpenAI(base_url=base_url, api_key=FAKE_API_KEY, max_retries=0)
@@ -84,6 +79,21 @@ def read_stream(
     return received
 
 
+class _Received:
+    """Notes each event a reader got; answers whether to stop reading (``stop_after``)."""
+
+    def __init__(
+        self, received: list[str], stop_after: int | None, on_event: Callable[[int], None] | None
+    ) -> None:
+        self.received, self.stop_after, self.on_event = received, stop_after, on_event
+
+    def __call__(self, data: str) -> bool:
+        self.received.append(data)
+        if self.on_event is not None:
+            self.on_event(len(self.received))
+        return self.stop_after is not None and len(self.received) >= self.stop_after
+
+
 #: Streams a test left open on purpose (kept referenced until the test ends).
 _LEFT_OPEN: list[Any] = []
 
@@ -101,12 +111,7 @@ async def _read_async(
     on_event: Callable[[int], None] | None,
 ) -> list[str]:
     received: list[str] = []
-
-    def note(data: str) -> bool:
-        received.append(data)
-        if on_event is not None:
-            on_event(len(received))
-        return stop_after is not None and len(received) >= stop_after
+    note = _Received(received, stop_after, on_event)
 
     if kind == "openai":
         async with openai.AsyncOpenAI(
